@@ -1,0 +1,8 @@
+#ifndef TS_PUBLIC_PUBLIC_CMDS_H
+#define TS_PUBLIC_PUBLIC_CMDS_H
+
+/* One entry point per `tapeseal` subcommand; each returns the exit status. */
+int public_generate_main(int argc, char **argv);
+int public_verify_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,42 @@
+#include "public/public_cmds.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+static const char usage[] =
+	"Usage: tapeseal COMMAND [options]\n"
+	"\n"
+	"tapeseal generates the secret-bearing artifacts of an OpenTitan-style chip top (random netlist\n"
+	"constants, life-cycle tokens, the secrets file and their FuseSoC cores) from TESTING seeds,\n"
+	"byte for byte as OpenTitan's topgen writes them.  Tapeout artifacts come only from\n"
+	"tapeseal-secure, which derives its seeds inside an HSM.\n"
+	"\n"
+	"Commands:\n"
+	"  generate   write the testing artifacts of a top (no arguments: the bundled demo top)\n"
+	"  verify     regenerate in memory and compare with the files on disk\n"
+	"\n"
+	"Run 'tapeseal COMMAND --help' for a command's options.  'tapeseal --version' prints the version.\n";
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tapeseal %s\n", TAPESEAL_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "generate") == 0) {
+		return public_generate_main(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "verify") == 0) {
+		return public_verify_main(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "tapeseal: unknown command '%s'; run 'tapeseal --help'\n", argv[1]);
+	return 2;
+}
