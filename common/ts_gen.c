@@ -28,10 +28,12 @@ put_field(uint8_t *be, size_t len, size_t lsb, size_t w, uint32_t v)
 	}
 }
 
-/* §3 perm: shuffle [0..n-1], idx[0] in the most significant w-bit field. */
-static ts_result
-draw_perm(struct ts_drbg *d, size_t n, struct ts_secret *out)
+ts_result
+ts_gen_perm(struct ts_drbg *d, size_t n, struct ts_secret *out)
 {
+	TS_ENSURE_REF(d);
+	TS_ENSURE_REF(out);
+	TS_ENSURE(n >= 1 && n <= 65536, TS_ERR_RANGE);
 	size_t w = bitlength(n - 1);
 	size_t width = n * w;
 	TS_SECRET(idx);
@@ -57,7 +59,7 @@ draw_param(struct ts_drbg *d, const struct ts_param *p, struct ts_secret *out)
 	case TS_RAND_DATA:
 		return ts_drbg_getrandbits(d, p->randcount, out);
 	case TS_RAND_PERM:
-		return draw_perm(d, p->randcount, out);
+		return ts_gen_perm(d, p->randcount, out);
 	case TS_RAND_EXTDATA:
 		return TS_OK;
 	default:

@@ -15,6 +15,15 @@
  */
 TS_RESULT ts_gen_run(struct ts_top *top, const struct ts_seeds *seeds);
 
+struct ts_drbg;
+
+/*
+ * A §3 perm value: shuffles [0..n-1] and packs idx[0] into the most
+ * significant bitlength(n-1)-bit field, into the empty *out (big-endian,
+ * ceil(n*w/8) bytes, at least 1).  TS_ERR_RANGE unless 1 <= n <= 65536.
+ */
+TS_RESULT ts_gen_perm(struct ts_drbg *d, size_t n, struct ts_secret *out);
+
 /* Bytes of the topgen stream consumed at the end of phases A, B and C of the last run. */
 struct ts_gen_stats {
 	size_t end_a;
