@@ -215,8 +215,9 @@ make_stage(const char *abs, struct ts_buf *stage)
 	stage->len = 0;
 	TS_GUARD(ts_buf_printf(stage, "%.*s/.%s.tapeseal-XXXXXX", (int)(slash - abs), abs, slash + 1));
 	TS_GUARD(ts_buf_append(stage, "", 1));
-	TS_ENSUREF(mkdtemp((char *)stage->data) != NULL, TS_ERR_IO, "%.*s: cannot create a staging directory: %s",
-		   (int)(slash - abs), abs, strerror(errno));
+	TS_ENSUREF(mkdtemp((char *)stage->data) != NULL, TS_ERR_IO,
+		   "%s: cannot create a staging directory beside it: %s; check that its parent is writable", abs,
+		   strerror(errno));
 	return TS_OK;
 }
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# CLI tests of `tapeseal`: help, the demo, verify, and every error class with
+# its message and the guarantee that nothing was written.
+# Usage: test_cli.sh PATH_TO_TAPESEAL SOURCE_DIR
+T=$1
+SRC=$2
+. "$SRC/tests/cli/lib.sh"
+tmp=$(mktemp -d)
+S=$SRC/seeds/top_demo.structure.hjson
+SEED=$SRC/seeds/top_demo_seed.testing.hjson
+
+# --- help and usage
+run_cmd 0 "$T" --help && has "$out" "generate"
+run_cmd 0 "$T" generate --help && has "$out" "--structure FILE"
+run_cmd 0 "$T" verify --help && has "$out" "Exit status"
+run_cmd 2 "$T" frobnicate && has "$err" "unknown command 'frobnicate'"
+run_cmd 2 "$T" generate --structure "$S" && has "$err" "--structure, --seeds and --outdir are required"
+run_cmd 2 "$T" generate --bogus && has "$err" "unknown or incomplete option '--bogus'"
+
+# --- the public binary links no PKCS#11 code
+if ldd "$T" | grep -q p11-kit; then bad "tapeseal links p11-kit"; else ok; fi
+
+# --- the demo: no arguments
+mkdir "$tmp/demo" && cd "$tmp/demo" || exit 1
+run_cmd 0 "$T" generate && has "$out" "generated the demo top into ./tapeseal-demo"
+check "six demo files" test "$(find tapeseal-demo -type f | wc -l)" -eq 6
+check "secret file 0600" test "$(stat -c %a tapeseal-demo/rtl/autogen/testing/top_demo_rnd_cnst_pkg.sv)" = 600
+check "core file 0644" test "$(stat -c %a tapeseal-demo/rtl/autogen/testing/top_demo_testing_rnd_cnst_pkg.core)" = 644
+check "new dirs 0700" test "$(stat -c %a tapeseal-demo/rtl/autogen)" = 700
+run_cmd 0 "$T" generate && has "$out" "unchanged"
+run_cmd 0 "$T" verify && has "$out" "identical (6 of 6 files identical)"
+cd "$tmp" || exit 1
+
+# --- explicit arguments equal the demo; --json summary
+run_cmd 0 "$T" generate --structure "$S" --seeds "$SEED" --outdir "$tmp/explicit" --json
+has "$out" '"sha256"' && has "$out" '"status": "new"' && has "$out" '"seed_mode": "testing"'
+check "explicit equals demo" diff -r "$tmp/explicit" "$tmp/demo/tapeseal-demo"
+run_cmd 0 "$T" verify --structure "$S" --seeds "$SEED" --outdir "$tmp/explicit"
+cd "$tmp/demo" || exit 1
+echo "// tampered" >> tapeseal-demo/rtl/autogen/testing/lc_ctrl_token_pkg.sv
+rm tapeseal-demo/rtl/autogen/testing/top_demo_rnd_cnst_pkg.vbl
+run_cmd 1 "$T" verify && has "$out" "differs" && has "$out" "missing" && has "$out" "DIFFERENT (4 of 6"
+cd "$tmp" || exit 1
+
+# --- error classes: one line naming the file, exit 1, nothing written
+mkdir "$tmp/target"
+echo "keep" > "$tmp/target/README"
+before=$(snap "$tmp/target")
+fail_case() { # NAME STRUCTURE SEEDS NEEDLE [extra args]
+	local name=$1 s=$2 sd=$3 needle=$4; shift 4
+	run_cmd 1 "$T" generate --structure "$s" --seeds "$sd" --outdir "$tmp/target" "$@" || return
+	has "$err" "$needle"
+	one_line "$err"
+	check "$name: target unchanged" test "$(snap "$tmp/target")" = "$before"
+}
+seedfile() { printf '%s\n' "$@" > "$tmp/seed.hjson"; echo "$tmp/seed.hjson"; }
+A=88563153995414672317417514597194191191585318826417581958370023361471880972480
+B=101995681141389992758269705996325361657122986737596102689149028367492046367313
+C=97203995322643600517203190611828573698948228903100513646385220718788292551976
+
+fail_case "tapeout seed mode" "$S" "$(seedfile '{' ' name: "tapeout"' " topgen_seed: $A" '}')" \
+	"seed.hjson:2:8: seed mode 'tapeout' is not 'testing'; tapeseal only uses testing seeds"
+fail_case "missing seed" "$S" "$(seedfile '{' ' name: "testing"' " topgen_seed: $A" " otp_img_seed: $B" '}')" \
+	"seed.hjson: lc_ctrl_seed is missing; the top has an lc_ctrl"
+fail_case "zero seed" "$S" "$(seedfile '{' ' name: "testing"' ' topgen_seed: 0' '}')" "seed.hjson:3:15: topgen_seed is zero"
+fail_case "oversize seed" "$S" "$(seedfile '{' ' name: "testing"' " topgen_seed: ${A}0" '}')" \
+	"seed.hjson:3:15: topgen_seed has 259 bits; a seed has at most 256"
+fail_case "duplicate seeds" "$S" "$(seedfile '{' ' name: "testing"' " topgen_seed: $A" " otp_img_seed: $A" '}')" \
+	"seed.hjson:4:16: otp_img_seed equals topgen_seed"
+GOOD=$(seedfile '{' ' name: "testing"' " topgen_seed: $A" " otp_img_seed: $B" " lc_ctrl_seed: $C" '}')
+cp "$GOOD" "$tmp/good_seed.hjson"; GOOD=$tmp/good_seed.hjson
+printf '{\n  module: [\n    { name: "x"\n' > "$tmp/broken.hjson"
+fail_case "malformed hjson" "$tmp/broken.hjson" "$GOOD" "broken.hjson:3:5: unterminated object: missing '}'"
+sed 's/^  top: demo/  top: demo\n  colour: blue/' "$S" > "$tmp/unknown.hjson"
+fail_case "unknown structure key" "$tmp/unknown.hjson" "$GOOD" \
+	"unknown.hjson:6:11: unknown key 'colour' in the structure root"
+fail_case "missing structure file" "$tmp/nope.hjson" "$GOOD" "nope.hjson: cannot open: No such file or directory"
+fail_case "lc-state file" "$S" "$GOOD" "lc.hjson: cannot open" --lc-state "$tmp/lc.hjson"
+
+# Unwritable output locations.
+run_cmd 1 "$T" generate --structure "$S" --seeds "$GOOD" --outdir /proc/tapeseal-out && one_line "$err"
+has "$err" "/proc/tapeseal-out: cannot create a staging directory beside it"
+run_cmd 1 "$T" generate --structure "$S" --seeds "$GOOD" --outdir "$tmp/no/such/dir" && has "$err" "create it first"
+run_cmd 1 "$T" generate --structure "$S" --seeds "$GOOD" --outdir "$tmp/target/README" && has "$err" "not a directory"
+check "README intact" test "$(snap "$tmp/target")" = "$before"
+
+# Existing different file without --force.
+run_cmd 0 "$T" generate --structure "$S" --seeds "$GOOD" --outdir "$tmp/target"
+f=$tmp/target/rtl/autogen/testing/top_demo_rnd_cnst_pkg.sv
+chmod 600 "$f"; echo "// local edit" >> "$f"
+before=$(snap "$tmp/target")
+run_cmd 1 "$T" generate --structure "$S" --seeds "$GOOD" --outdir "$tmp/target" && has "$err" "give --force to replace it"
+one_line "$err"
+check "edited file kept" test "$(snap "$tmp/target")" = "$before"
+run_cmd 0 "$T" generate --structure "$S" --seeds "$GOOD" --outdir "$tmp/target" --force && has "$out" "replaced"
+run_cmd 0 "$T" verify --structure "$S" --seeds "$GOOD" --outdir "$tmp/target"
+check "no staging left" test -z "$(find "$tmp" -maxdepth 2 -name '.*tapeseal-*')"
+
+# The public tool never writes under a tapeout path.
+mkdir -p "$tmp/hw/tapeout"
+run_cmd 1 "$T" generate --structure "$S" --seeds "$GOOD" --outdir "$tmp/hw/tapeout/top" && has "$err" "never writes under a 'tapeout' directory"
+check "nothing under tapeout" test -z "$(ls -A "$tmp/hw/tapeout")"
+
+# --top overrides; the seed reference appears in headers.
+run_cmd 0 "$T" generate --structure "$S" --seeds "$GOOD" --outdir "$tmp/named" --top top_other --seed-ref hw/x/seed.hjson
+check "renamed top" test -f "$tmp/named/rtl/autogen/testing/top_other_rnd_cnst_pkg.sv"
+check "seed ref" grep -q '^//   hw/x/seed.hjson$' "$tmp/named/rtl/autogen/testing/top_other_rnd_cnst_pkg.sv"
+
+# A short seed warns but works.
+SHORT=$(seedfile '{' ' name: "testing"' ' topgen_seed: 12345' " otp_img_seed: $B" " lc_ctrl_seed: $C" '}')
+run_cmd 0 "$T" generate --structure "$S" --seeds "$SHORT" --outdir "$tmp/short" && has "$err" "warning"
+has "$err" "topgen_seed has fewer than 250 significant bits"
+
+finish
