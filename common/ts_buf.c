@@ -38,7 +38,9 @@ ts_buf_append(struct ts_buf *b, const void *p, size_t len)
 		return TS_OK;
 	}
 	TS_ENSURE_REF(p);
-	TS_GUARD(grow(b, len));
+	if (len > b->cap - b->len) {
+		TS_GUARD(grow(b, len));
+	}
 	memcpy(b->data + b->len, p, len);
 	b->len += len;
 	return TS_OK;

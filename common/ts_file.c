@@ -133,13 +133,20 @@ dir_of(const char *path, struct ts_buf *dir)
 ts_result
 ts_file_write_new(const char *path, const void *buf, size_t len, mode_t mode)
 {
+	TS_BUF(dir);
+	TS_GUARD(ts_file_write_new_nosync_dir(path, buf, len, mode));
+	TS_GUARD(dir_of(path, &dir));
+	return ts_file_sync_dir((const char *)dir.data);
+}
+
+ts_result
+ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t len, mode_t mode)
+{
 	TS_ENSURE_REF(path);
 	TS_ENSURE(buf != NULL || len == 0, TS_ERR_NULL);
 	TS_BUF(tmp);
-	TS_BUF(dir);
 	TS_GUARD(ts_buf_printf(&tmp, "%s.tmp.XXXXXX", path));
 	TS_GUARD(ts_buf_append(&tmp, "", 1));
-	TS_GUARD(dir_of(path, &dir));
 	char *tname = (char *)tmp.data;
 	int fd = mkostemp(tname, O_CLOEXEC);
 	if (fd < 0) {
@@ -156,6 +163,5 @@ ts_file_write_new(const char *path, const void *buf, size_t len, mode_t mode)
 					   strerror(e));
 	}
 	(void)unlink(tname);
-	TS_GUARD(r);
-	return ts_file_sync_dir((const char *)dir.data);
+	return r;
 }

@@ -23,6 +23,12 @@ TS_RESULT ts_file_read(const char *path, size_t cap, struct ts_buf *out);
  */
 TS_RESULT ts_file_write_new(const char *path, const void *buf, size_t len, mode_t mode);
 
+/*
+ * As ts_file_write_new without the final directory fsync, for a caller
+ * that writes several files into one directory and fsyncs it once.
+ */
+TS_RESULT ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t len, mode_t mode);
+
 /* fsyncs the directory at path. */
 TS_RESULT ts_file_sync_dir(const char *path);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/ts_file.h"
+#include "common/ts_hex.h"
 
 /*
  * Reader: an iterative recursive-descent equivalent of the reference Hjson
@@ -77,6 +78,16 @@ adv(struct parser *p)
 		p->col++;
 	}
 	p->i++;
+}
+
+/* Advances over n bytes that hold no newline. */
+static void
+adv_n(struct parser *p, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		p->col += ((unsigned char)p->s[p->i + k] & 0xC0) != 0x80;
+	}
+	p->i += n;
 }
 
 static ts_result
@@ -181,28 +192,13 @@ record_pos(struct parser *p, const json_t *v, int line, int col)
 	return TS_OK;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 static ts_result
 read_u4(struct parser *p, unsigned *out)
 {
 	unsigned v = 0;
 	for (int k = 0; k < 4; k++) {
-		int h = hexval(peek(p, 0));
-		if (h < 0) {
+		int h = ts_hex_value(peek(p, 0));
+		if (h == TS_HEX_INVALID) {
 			return PERR(p, "bad \\u escape: expected 4 hex digits");
 		}
 		v = v * 16 + (unsigned)h;
@@ -311,6 +307,16 @@ read_quoted(struct parser *p, struct ts_buf *b)
 	int col = p->col;
 	adv(p);
 	for (;;) {
+		size_t run = 0;
+		while (p->i + run < p->len) {
+			int c = (unsigned char)p->s[p->i + run];
+			if (c == q || c == '\\' || c == '\n' || c == '\r') {
+				break;
+			}
+			run++;
+		}
+		TS_GUARD(ts_buf_append(b, p->s + p->i, run));
+		adv_n(p, run);
 		int c = peek(p, 0);
 		if (at_end(p)) {
 			return perr_at(p, line, col, "unterminated string");
@@ -322,14 +328,8 @@ read_quoted(struct parser *p, struct ts_buf *b)
 		if (c == '\n' || c == '\r') {
 			return PERR(p, "newline inside a quoted string (use ''' for multi-line text)");
 		}
-		if (c == '\\') {
-			adv(p);
-			TS_GUARD(read_escape(p, b));
-			continue;
-		}
-		char ch = (char)c;
-		TS_GUARD(ts_buf_append(b, &ch, 1));
 		adv(p);
+		TS_GUARD(read_escape(p, b));
 	}
 }
 
@@ -517,39 +517,50 @@ is_punct(int c)
 	return c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':';
 }
 
+static int
+is_terminator(const char *s, size_t i, size_t len)
+{
+	char c = s[i];
+	return c == ',' || c == '}' || c == ']' || c == '#' ||
+	       (c == '/' && i + 1 < len && (s[i + 1] == '/' || s[i + 1] == '*'));
+}
+
 /*
  * A quoteless value (hjson-js tfnns): a keyword or number when the text
- * before a terminator is exactly one; otherwise the trimmed rest of the line.
+ * before a terminator (or the end of the line) is exactly one; otherwise the
+ * trimmed rest of the line.  Only text starting like a number or keyword can
+ * be one, so other text goes straight to the end of the line.
  */
 static ts_result
 read_quoteless(struct parser *p, json_t **out)
 {
-	struct ts_buf *b = &p->tok;
 	char tmp[8];
-	b->len = 0;
-	if (is_punct(peek(p, 0))) {
-		return PERR(p, "found %s where a value was expected", show_char(peek(p, 0), tmp));
+	int c0 = peek(p, 0);
+	if (is_punct(c0)) {
+		return PERR(p, "found %s where a value was expected", show_char(c0, tmp));
 	}
-	for (;;) {
-		char ch = (char)peek(p, 0);
-		TS_GUARD(ts_buf_append(b, &ch, 1));
-		adv(p);
-		int c = peek(p, 0);
-		int eol = at_end(p) || c == '\n' || c == '\r';
-		if (eol || c == ',' || c == '}' || c == ']' || c == '#' ||
-		    (c == '/' && (peek(p, 1) == '/' || peek(p, 1) == '*'))) {
-			json_t *v = keyword_or_number(b->data, b->len);
-			if (v != NULL) {
-				*out = v;
-				return TS_OK;
-			}
-			if (eol) {
-				*out = json_stringn((const char *)b->data, rtrim_len(b->data, b->len));
-				TS_ENSURE(*out != NULL, TS_ERR_NOMEM);
-				return TS_OK;
-			}
+	const char *s = p->s + p->i;
+	size_t rest = p->len - p->i;
+	size_t eol = 0;
+	while (eol < rest && s[eol] != '\n' && s[eol] != '\r') {
+		eol++;
+	}
+	int maybe = c0 == '-' || is_digit(c0) || c0 == 't' || c0 == 'f' || c0 == 'n';
+	for (size_t k = 1; maybe && k <= eol; k++) {
+		if (k < eol && !is_terminator(s, k, rest)) {
+			continue;
+		}
+		json_t *v = keyword_or_number((const uint8_t *)s, k);
+		if (v != NULL) {
+			adv_n(p, k);
+			*out = v;
+			return TS_OK;
 		}
 	}
+	*out = json_stringn(s, rtrim_len((const uint8_t *)s, eol));
+	TS_ENSURE(*out != NULL, TS_ERR_NOMEM);
+	adv_n(p, eol);
+	return TS_OK;
 }
 
 /* Reads a scalar or opens a container; containers are pushed by the caller. */

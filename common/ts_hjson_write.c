@@ -141,7 +141,9 @@ scan_string(const char *s, size_t n, struct str_facts *f)
 	int first = 1;
 	unsigned cp = 0;
 	while (i < n) {
-		cp = next_cp((const uint8_t *)s, n, &i);
+		unsigned char b = (unsigned char)s[i];
+		cp = b < 0x80 ? b : next_cp((const uint8_t *)s, n, &i);
+		i += b < 0x80;
 		int sp = is_space_cp(cp);
 		if (first) {
 			f->first_space = sp;
@@ -312,7 +314,9 @@ starts_on_new_line(const json_t *v)
 	if (json_is_array(v)) {
 		return json_array_size(v) > 0;
 	}
-	if (json_is_string(v) && json_string_length(v) > 0 && json_string_value(v)[0] != '\0') {
+	/* Only a multi-line block starts on a new line, and it needs a newline inside. */
+	if (json_is_string(v) && json_string_length(v) > 0 && json_string_value(v)[0] != '\0' &&
+	    memchr(json_string_value(v), '\n', json_string_length(v)) != NULL) {
 		(void)string_form(json_string_value(v), json_string_length(v), &ml);
 	}
 	return ml;

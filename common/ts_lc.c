@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "common/ts_drbg.h"
+#include "common/ts_hex.h"
 #include "common/ts_hjson.h"
 
 TS_DEFINE_AUTO(EVP_MD_CTX, EVP_MD_CTX_free)
@@ -15,21 +16,6 @@ TS_DEFINE_AUTO(EVP_MD, EVP_MD_free)
 
 #define MAX_TOKEN_BITS 1024
 #define MAX_TOKENS 64
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
 
 /* Parses "0x<hex>" into a big-endian value of out->len bytes. */
 static int
@@ -41,8 +27,8 @@ parse_hex(const char *s, struct ts_secret *out)
 	}
 	size_t bit = 0;
 	for (size_t i = n; i-- > 2; bit += 4) {
-		int h = hexval(s[i]);
-		if (h < 0) {
+		int h = ts_hex_value(s[i]);
+		if (h == TS_HEX_INVALID) {
 			return 0;
 		}
 		if (h == 0) {

@@ -201,7 +201,8 @@ static ts_result
 stage_file(const char *path, const struct ts_out_file *f)
 {
 	int same;
-	TS_GUARD(ts_file_write_new(path, f->data.data ? f->data.data : (const uint8_t *)"", f->data.len, f->mode));
+	TS_GUARD(ts_file_write_new_nosync_dir(path, f->data.data ? f->data.data : (const uint8_t *)"", f->data.len,
+					      f->mode));
 	TS_GUARD(same_content(path, &f->data, &same));
 	TS_ENSUREF(same, TS_ERR_IO, "%s: staged file does not read back as written", path);
 	return TS_OK;
@@ -252,10 +253,11 @@ fill_stage_tree(const char *stage, const struct ts_outset *set, struct dirlist *
 		(void)snprintf(path, sizeof(path), "%s/%s", stage, set->f[i].rel);
 		TS_GUARD(stage_file(path, &set->f[i]));
 	}
+	/* Each created directory holds new entries: fsync every one once, deepest first. */
 	for (size_t i = created->n; i-- > 0;) {
-		TS_GUARD(sync_parent(created->d[i]));
+		TS_GUARD(ts_file_sync_dir(created->d[i]));
 	}
-	return TS_OK;
+	return ts_file_sync_dir(stage);
 }
 
 /* A new output directory: stage it whole, then one rename puts it in place. */
@@ -372,6 +374,18 @@ clean_stage(const struct commit *c)
 	(void)rmdir(c->stage);
 }
 
+/* Whether two relative paths name files in the same directory. */
+static int
+same_dir(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/');
+	const char *sb = strrchr(b, '/');
+	size_t la = sa != NULL ? (size_t)(sa - a) : 0;
+	size_t lb = sb != NULL ? (size_t)(sb - b) : 0;
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* Stages the changed files, creates missing directories, places each file, then fsyncs each directory once. */
 static ts_result
 commit_steps(struct commit *c)
 {
@@ -383,6 +397,7 @@ commit_steps(struct commit *c)
 			TS_GUARD(stage_file(path, &set->f[i]));
 		}
 	}
+	TS_GUARD(ts_file_sync_dir(c->stage));
 	for (size_t i = 0; i < set->n; i++) {
 		if (c->status[i] != TS_FILE_UNCHANGED) {
 			TS_GUARD(make_dirs(c->abs, set->f[i].rel, &c->created));
@@ -394,8 +409,18 @@ commit_steps(struct commit *c)
 		}
 	}
 	for (size_t i = 0; i < set->n; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++) {
+			seen = c->status[j] != TS_FILE_UNCHANGED && same_dir(set->f[j].rel, set->f[i].rel);
+		}
+		if (c->status[i] == TS_FILE_UNCHANGED || seen) {
+			continue;
+		}
 		(void)snprintf(path, sizeof(path), "%s/%s", c->abs, set->f[i].rel);
 		TS_GUARD(sync_parent(path));
+	}
+	for (size_t i = c->created.n; i-- > 0;) {
+		TS_GUARD(sync_parent(c->created.d[i]));
 	}
 	return TS_OK;
 }

@@ -27,6 +27,11 @@ main(int argc, char **argv)
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	/* The public tool needs no system OpenSSL configuration: skip reading it. */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1) {
+		fputs("tapeseal: cannot initialise OpenSSL\n", stderr);
+		return 1;
+	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("tapeseal %s\n", TAPESEAL_VERSION);
 		return 0;
