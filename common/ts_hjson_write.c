@@ -276,7 +276,17 @@ string_form(const char *s, size_t n, int *multi_line)
 	}
 	if (memmem(s, n, "'''", 3) == NULL && !f.all_space && !f.special_ml) {
 		*multi_line = memchr(s, '\n', n) != NULL;
-		return FORM_MULTILINE;
+		/*
+		 * Blocks the Hjson rules allow but that do not read back as written
+		 * become JSON strings instead: a one-line block starting with
+		 * whitespace (it is skipped) or ending in a quote ('''x''''), and
+		 * any text with a CR (blocks drop CRs).
+		 */
+		int one_line_ok = (unsigned char)s[0] > ' ' && s[n - 1] != '\'';
+		if (memchr(s, '\r', n) == NULL && (*multi_line || one_line_ok)) {
+			return FORM_MULTILINE;
+		}
+		*multi_line = 0;
 	}
 	return FORM_JSON;
 }
@@ -328,7 +338,8 @@ put_key(struct ts_buf *out, const char *k)
 	size_t n = strlen(k);
 	int plain = n > 0 && memmem(k, n, "//", 2) == NULL && memmem(k, n, "/*", 2) == NULL;
 	for (size_t i = 0; plain && i < n; i++) {
-		plain = strchr(",{[}]:#\"' \t\n\r\f\v\x1c\x1d\x1e\x1f", k[i]) == NULL;
+		/* Control characters as well: the reader treats them as white space. */
+		plain = strchr(",{[}]:#\"'", k[i]) == NULL && (unsigned char)k[i] > ' ' && k[i] != 0x7f;
 	}
 	if (plain) {
 		return ts_buf_append(out, k, n);

@@ -173,6 +173,28 @@ test_hjson_writer_string_forms(void)
 	json_decref(o);
 }
 
+/*
+ * Found by fuzz_hjson: "a<TAB>'" and "<TAB>00e9" were written as one-line '''
+ * blocks that read back as "a<TAB>" and "00e9"; CRs were dropped from blocks;
+ * a key holding a control character was written bare.
+ */
+static void
+test_hjson_writer_blocks_read_back(void)
+{
+	static const char *const cases[] = { "a\t'", "'", "x\t''", "\t'q'", "\t00e9", "a\r\nb", "a\r", " x\n y",
+					     "\a", "b\031c" };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *o = json_pack("{s:s,s:s}", "k", cases[i], cases[i], "v");
+		struct ts_hjson_doc *doc = NULL;
+		TS_BUF(out);
+		CU_ASSERT_TS_OK(ts_hjson_dump(o, &out, NULL, NULL));
+		CU_ASSERT_TS_OK(ts_hjson_parse((const char *)out.data, out.len, "dump", &doc));
+		CU_ASSERT(json_equal(o, ts_hjson_root(doc)));
+		ts_hjson_doc_free(doc);
+		json_decref(o);
+	}
+}
+
 static void
 test_hjson_writer_rejects_reals(void)
 {
@@ -228,6 +250,7 @@ static CU_TestInfo hjson_tests[] = {
 	{ "rejects_nul_utf8_and_depth", test_hjson_rejects_nul_utf8_and_depth },
 	{ "unicode_escapes", test_hjson_unicode_escapes },
 	{ "writer_string_forms", test_hjson_writer_string_forms },
+	{ "writer_blocks_read_back", test_hjson_writer_blocks_read_back },
 	{ "writer_rejects_reals", test_hjson_writer_rejects_reals },
 	{ "round_trip_demo_structure", test_hjson_round_trip_demo_structure },
 	{ "where_and_load_errors", test_hjson_where_and_load_errors },
