@@ -836,6 +836,20 @@ ts_hjson_where(const struct ts_hjson_doc *doc, const json_t *v, int *line, int *
 	}
 }
 
+ts_result
+ts_hjson_fail_at(int code, const struct ts_hjson_doc *doc, const json_t *at, const char *fmt, ...)
+{
+	char msg[384];
+	int line;
+	int col;
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ts_hjson_where(doc, at, &line, &col);
+	return ts_failf(code, __FILE__, __LINE__, "%s:%d:%d: %s", ts_hjson_name(doc), line, col, msg);
+}
+
 void
 ts_hjson_doc_free(struct ts_hjson_doc *doc)
 {

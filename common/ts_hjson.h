@@ -53,6 +53,14 @@ void ts_hjson_where(const struct ts_hjson_doc *doc, const json_t *v, int *line, 
 
 void ts_hjson_doc_free(struct ts_hjson_doc *doc);
 
+/*
+ * Records a failure with code whose message is "name:line:col: <fmt...>",
+ * the position being where the value at starts in doc.  For schema errors
+ * found after parsing.  The message must not hold secret values.
+ */
+ts_result ts_hjson_fail_at(int code, const struct ts_hjson_doc *doc, const json_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* True for json_integer and big-integer nodes. */
 int ts_hjson_is_int(const json_t *v);
 

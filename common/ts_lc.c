@@ -43,22 +43,13 @@ parse_hex(const char *s, struct ts_secret *out)
 }
 
 static ts_result
-lc_err(const struct ts_hjson_doc *doc, const json_t *at, const char *msg)
-{
-	int line;
-	int col;
-	ts_hjson_where(doc, at, &line, &col);
-	TS_BAILF(TS_ERR_SCHEMA, "%s:%d:%d: %s", ts_hjson_name(doc), line, col, msg);
-}
-
-static ts_result
 load_token(const struct ts_hjson_doc *doc, json_t *t, size_t bytes, struct ts_lc_token *tok)
 {
 	json_t *name = json_object_get(t, "name");
 	json_t *value = json_object_get(t, "value");
 	if (!json_is_object(t) || !json_is_string(name) || !json_is_string(value) ||
 	    ts_hjson_is_int(name) || ts_hjson_is_int(value)) {
-		return lc_err(doc, t, "each token needs a string 'name' and a string 'value'");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, t, "each token needs a string 'name' and a string 'value'");
 	}
 	const char *n = json_string_value(name);
 	size_t len = strlen(n);
@@ -68,7 +59,7 @@ load_token(const struct ts_hjson_doc *doc, json_t *t, size_t bytes, struct ts_lc
 		     (n[i] >= '0' && n[i] <= '9') || n[i] == '_';
 	}
 	if (!ok) {
-		return lc_err(doc, name, "token names must be [A-Za-z0-9_] identifiers");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, name, "token names must be [A-Za-z0-9_] identifiers");
 	}
 	memcpy(tok->name, n, len + 1);
 	tok->random = strcmp(json_string_value(value), "<random>") == 0;
@@ -77,7 +68,7 @@ load_token(const struct ts_hjson_doc *doc, json_t *t, size_t bytes, struct ts_lc
 	}
 	TS_GUARD(ts_secret_new(&tok->value, bytes));
 	if (!parse_hex(json_string_value(value), &tok->value)) {
-		return lc_err(doc, value, "token value must be \"<random>\" or 0x<hex> within token_size");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, value, "token value must be \"<random>\" or 0x<hex> within token_size");
 	}
 	return TS_OK;
 }
@@ -90,15 +81,15 @@ load_from_doc(const struct ts_hjson_doc *doc, struct ts_lc *lc)
 	json_t *tokens = json_object_get(root, "tokens");
 	unsigned long long bits;
 	if (!json_is_object(root) || size == NULL || tokens == NULL) {
-		return lc_err(doc, root, "an LC state file needs 'token_size' and 'tokens'");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, root, "an LC state file needs 'token_size' and 'tokens'");
 	}
 	if (ts_hjson_int_to_u64(size, MAX_TOKEN_BITS, &bits).code != 0 || bits == 0 || bits % 8 != 0) {
 		ts_error_clear();
-		return lc_err(doc, size, "token_size must be a multiple of 8 between 8 and 1024");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, size, "token_size must be a multiple of 8 between 8 and 1024");
 	}
 	if (!json_is_array(tokens) || json_array_size(tokens) == 0 ||
 	    json_array_size(tokens) > MAX_TOKENS) {
-		return lc_err(doc, tokens, "tokens must be a list of 1 to 64 tokens");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, tokens, "tokens must be a list of 1 to 64 tokens");
 	}
 	lc->token_size = (size_t)bits;
 	lc->ntokens = json_array_size(tokens);

@@ -1,6 +1,5 @@
 #include "common/ts_model.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +14,6 @@ static const char *const ipgen_order[] = {
 	"gpio", "pwm", "racl_ctrl", "clkmgr", "flash_ctrl", "otp_ctrl", "ac_range_check",
 	"rv_core_ibex", "pinmux", "pwrmgr", "rstmgr", "alert_handler", "rv_plic",
 };
-
-static ts_result
-serr(int code, const struct ts_hjson_doc *doc, const json_t *at, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static ts_result
-serr(int code, const struct ts_hjson_doc *doc, const json_t *at, const char *fmt, ...)
-{
-	char msg[384];
-	int line;
-	int col;
-	va_list ap;
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ts_hjson_where(doc, at, &line, &col);
-	return ts_failf(code, __FILE__, __LINE__, "%s:%d:%d: %s", ts_hjson_name(doc), line, col, msg);
-}
 
 static int
 is_placeholder(const json_t *v)
@@ -78,7 +59,7 @@ check_keys(const struct ts_hjson_doc *doc, json_t *obj, const char *const *allow
 			ok = strcmp(k, allowed[i]) == 0;
 		}
 		if (!ok) {
-			return serr(TS_ERR_SCHEMA, doc, x, "unknown key '%s' in %s (see docs/structure-format.md)",
+			return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, x, "unknown key '%s' in %s (see docs/structure-format.md)",
 				    k, what);
 		}
 	}
@@ -91,10 +72,10 @@ get_str(const struct ts_hjson_doc *doc, json_t *obj, const char *key, const char
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL) {
-		return serr(TS_ERR_SCHEMA, doc, obj, "%s has no '%s'", what, key);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, obj, "%s has no '%s'", what, key);
 	}
 	if (!json_is_string(v) || ts_hjson_is_int(v)) {
-		return serr(TS_ERR_SCHEMA, doc, v, "'%s' of %s must be a string", key, what);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v, "'%s' of %s must be a string", key, what);
 	}
 	*out = json_string_value(v);
 	return TS_OK;
@@ -107,14 +88,14 @@ get_size(const struct ts_hjson_doc *doc, json_t *obj, const char *key, const cha
 	json_t *v = json_object_get(obj, key);
 	unsigned long long u;
 	if (v == NULL) {
-		return serr(TS_ERR_SCHEMA, doc, obj, "%s has no '%s'", what, key);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, obj, "%s has no '%s'", what, key);
 	}
 	if (!ts_hjson_is_int(v)) {
-		return serr(TS_ERR_SCHEMA, doc, v, "'%s' of %s must be an integer", key, what);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v, "'%s' of %s must be an integer", key, what);
 	}
 	if (ts_hjson_int_to_u64(v, max, &u).code != 0) {
 		ts_error_clear();
-		return serr(TS_ERR_RANGE, doc, v, "'%s' of %s must be between 0 and %zu", key, what, max);
+		return ts_hjson_fail_at(TS_ERR_RANGE, doc, v, "'%s' of %s must be between 0 and %zu", key, what, max);
 	}
 	*out = (size_t)u;
 	return TS_OK;
@@ -129,7 +110,7 @@ get_bool(const struct ts_hjson_doc *doc, json_t *obj, const char *key, const cha
 		return TS_OK;
 	}
 	if (!json_is_boolean(v)) {
-		return serr(TS_ERR_SCHEMA, doc, v, "'%s' of %s must be true or false", key, what);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v, "'%s' of %s must be true or false", key, what);
 	}
 	*out = json_is_true(v);
 	return TS_OK;
@@ -140,10 +121,10 @@ get_array(const struct ts_hjson_doc *doc, json_t *obj, const char *key, const ch
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL) {
-		return serr(TS_ERR_SCHEMA, doc, obj, "%s has no '%s'", what, key);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, obj, "%s has no '%s'", what, key);
 	}
 	if (!json_is_array(v)) {
-		return serr(TS_ERR_SCHEMA, doc, v, "'%s' of %s must be a list", key, what);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v, "'%s' of %s must be a list", key, what);
 	}
 	*out = v;
 	return TS_OK;
@@ -159,7 +140,7 @@ name_check(const struct ts_hjson_doc *doc, json_t *at, const char *s, const char
 		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 	}
 	if (!ok) {
-		return serr(TS_ERR_SCHEMA, doc, at, "%s '%s' must be 1-128 characters of [A-Za-z0-9_]", what, s);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, at, "%s '%s' must be 1-128 characters of [A-Za-z0-9_]", what, s);
 	}
 	return TS_OK;
 }
@@ -247,11 +228,11 @@ load_param(const struct ts_top *top, const struct ts_module *m, struct ts_param 
 		p->randwidth = p->randcount;
 		p->part_inv_default = strcmp(p->name, "RndCnstPartInvDefault") == 0;
 	} else {
-		return serr(TS_ERR_SCHEMA, doc, json_object_get(p->node, "randtype"),
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, json_object_get(p->node, "randtype"),
 			    "%s: randtype must be data, perm or extdata", what);
 	}
 	if (top->placeholder_form && p->randtype != TS_RAND_EXTDATA && def != NULL && !is_placeholder(def)) {
-		return serr(TS_ERR_SCHEMA, doc, def,
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, def,
 			    "%s: data and perm values are always drawn; write default: \"<random>\"", what);
 	}
 	TS_ENSUREF(p->randcount > 0, TS_ERR_RANGE, "%s: %s: randcount must be at least 1",
@@ -270,7 +251,7 @@ load_module(struct ts_top *top, struct ts_module *m)
 	char what[192];
 	json_t *plist;
 	if (!json_is_object(m->node)) {
-		return serr(TS_ERR_SCHEMA, doc, m->node, "each entry of 'module' must be an object");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, m->node, "each entry of 'module' must be an object");
 	}
 	TS_GUARD(get_str(doc, m->node, "name", "a module", &m->name));
 	TS_GUARD(name_check(doc, json_object_get(m->node, "name"), m->name, "module name"));
@@ -287,7 +268,7 @@ load_module(struct ts_top *top, struct ts_module *m)
 	for (size_t i = 0; i < m->nparams; i++) {
 		m->params[i].node = json_array_get(plist, i);
 		if (!json_is_object(m->params[i].node)) {
-			return serr(TS_ERR_SCHEMA, doc, m->params[i].node, "%s: each param must be an object",
+			return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, m->params[i].node, "%s: each param must be an object",
 				    what);
 		}
 		TS_GUARD(load_param(top, m, &m->params[i]));
@@ -305,11 +286,11 @@ fixed_value(const struct ts_hjson_doc *doc, json_t *slot, struct ts_otp_value *v
 	TS_AUTO(BIGNUM, BN_clear_free) bn = BN_secure_new();
 	TS_ENSURE(bn != NULL, TS_ERR_NOMEM);
 	if (!ts_hjson_is_int(slot)) {
-		return serr(TS_ERR_SCHEMA, doc, slot, "%s must be an integer or \"<random>\"", what);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, slot, "%s must be an integer or \"<random>\"", what);
 	}
 	TS_GUARD(ts_hjson_int_to_bn(slot, bn));
 	if (BN_is_negative(bn) || (size_t)BN_num_bytes(bn) > v->bytes) {
-		return serr(TS_ERR_RANGE, doc, slot, "%s does not fit in %zu bytes", what, v->bytes);
+		return ts_hjson_fail_at(TS_ERR_RANGE, doc, slot, "%s does not fit in %zu bytes", what, v->bytes);
 	}
 	TS_GUARD(ts_secret_new(&v->value, v->bytes));
 	TS_ENSURE(BN_bn2binpad(bn, v->value.data, (int)v->bytes) == (int)v->bytes, TS_ERR_CRYPTO);
@@ -329,7 +310,7 @@ load_otp_value(const struct ts_top *top, json_t *holder, const char *key, size_t
 	v->slot = json_object_get(holder, key);
 	v->bytes = bytes;
 	if (v->slot == NULL) {
-		return serr(TS_ERR_SCHEMA, doc, holder, "%s has no '%s'", what, key);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, holder, "%s has no '%s'", what, key);
 	}
 	TS_ENSUREF(bytes > 0 && bytes <= MAX_OTP_BYTES, TS_ERR_RANGE, "%s: %s: size must be 1..%u bytes",
 		   ts_hjson_name(doc), what, MAX_OTP_BYTES);
@@ -354,7 +335,7 @@ load_item(const struct ts_top *top, json_t *node, const char *part, struct ts_ot
 	int iszer;
 	int ismubi;
 	if (!json_is_object(node)) {
-		return serr(TS_ERR_SCHEMA, doc, node, "items of OTP partition '%s' must be objects", part);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, node, "items of OTP partition '%s' must be objects", part);
 	}
 	(void)snprintf(what, sizeof(what), "an item of OTP partition '%s'", part);
 	TS_GUARD(get_str(doc, node, "name", what, &it->name));
@@ -376,7 +357,7 @@ load_part(const struct ts_top *top, json_t *node, struct ts_otp_part *p)
 	char what[192];
 	json_t *items;
 	if (!json_is_object(node)) {
-		return serr(TS_ERR_SCHEMA, doc, node, "OTP partitions must be objects");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, node, "OTP partitions must be objects");
 	}
 	TS_GUARD(get_str(doc, node, "name", "an OTP partition", &p->name));
 	(void)snprintf(what, sizeof(what), "OTP partition '%s'", p->name);
@@ -435,10 +416,10 @@ load_otp(struct ts_top *top, size_t module, json_t *mmap)
 	const struct ts_hjson_doc *doc = top->doc;
 	json_t *scr, *parts;
 	if (top->otp != NULL) {
-		return serr(TS_ERR_SCHEMA, doc, mmap, "only one module may hold an otp_mmap");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, mmap, "only one module may hold an otp_mmap");
 	}
 	if (!json_is_object(mmap)) {
-		return serr(TS_ERR_SCHEMA, doc, mmap, "otp_mmap must be an object");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, mmap, "otp_mmap must be an object");
 	}
 	struct ts_otp *o = calloc(1, sizeof(*o));
 	TS_ENSURE(o != NULL, TS_ERR_NOMEM);
@@ -447,7 +428,7 @@ load_otp(struct ts_top *top, size_t module, json_t *mmap)
 	o->module = module;
 	scr = json_object_get(mmap, "scrambling");
 	if (!json_is_object(scr)) {
-		return serr(TS_ERR_SCHEMA, doc, mmap, "otp_mmap needs a 'scrambling' object");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, mmap, "otp_mmap needs a 'scrambling' object");
 	}
 	TS_GUARD(load_scrambling(top, scr, o));
 	TS_GUARD(get_array(doc, mmap, "partitions", "otp_mmap", &parts));
@@ -496,7 +477,7 @@ default_elab_order(struct ts_top *top)
 			known = strcmp(top->mods[j].template_type, ipgen_order[t]) == 0;
 		}
 		if (!known) {
-			return serr(TS_ERR_SCHEMA, top->doc, top->mods[j].node,
+			return ts_hjson_fail_at(TS_ERR_SCHEMA, top->doc, top->mods[j].node,
 				    "module '%s' has template_type '%s', whose place in topgen's elaboration "
 				    "order is unknown; give elaboration_order (docs/structure-format.md)",
 				    top->mods[j].name, top->mods[j].template_type);
@@ -511,7 +492,7 @@ explicit_elab_order(struct ts_top *top, json_t *list)
 {
 	const struct ts_hjson_doc *doc = top->doc;
 	if (!json_is_array(list) || json_array_size(list) != top->nmods) {
-		return serr(TS_ERR_SCHEMA, doc, list,
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, list,
 			    "elaboration_order must list every module name exactly once (%zu modules)",
 			    top->nmods);
 	}
@@ -523,12 +504,12 @@ explicit_elab_order(struct ts_top *top, json_t *list)
 		}
 		for (size_t k = 0; k < i && found < top->nmods; k++) {
 			if (top->elab_order[k] == found) {
-				return serr(TS_ERR_SCHEMA, doc, v, "module '%s' is listed twice in elaboration_order",
+				return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v, "module '%s' is listed twice in elaboration_order",
 					    top->mods[found].name);
 			}
 		}
 		if (found == top->nmods) {
-			return serr(TS_ERR_SCHEMA, doc, v, "elaboration_order names an unknown module");
+			return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v, "elaboration_order names an unknown module");
 		}
 		top->elab_order[i] = found;
 	}
@@ -554,7 +535,7 @@ set_top_name(struct ts_top *top, const char *given)
 	json_t *v = json_object_get(ts_hjson_root(top->doc), "top");
 	if (given == NULL && v != NULL) {
 		if (!json_is_string(v) || ts_hjson_is_int(v)) {
-			return serr(TS_ERR_SCHEMA, top->doc, v, "'top' must be a string");
+			return ts_hjson_fail_at(TS_ERR_SCHEMA, top->doc, v, "'top' must be a string");
 		}
 		given = json_string_value(v);
 	}
@@ -584,7 +565,7 @@ load_top(struct ts_top *top, const char *top_name)
 	json_t *root = ts_hjson_root(top->doc);
 	json_t *mods;
 	if (!json_is_object(root)) {
-		return serr(TS_ERR_SCHEMA, top->doc, root, "the structure must be an object");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, top->doc, root, "the structure must be an object");
 	}
 	TS_GUARD(check_keys(top->doc, root, root_keys, "the structure root"));
 	top->placeholder_form = has_placeholder(root);
@@ -598,7 +579,7 @@ load_top(struct ts_top *top, const char *top_name)
 		TS_GUARD(load_module(top, &top->mods[i]));
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(top->mods[j].name, top->mods[i].name) == 0) {
-				return serr(TS_ERR_SCHEMA, top->doc, top->mods[i].node,
+				return ts_hjson_fail_at(TS_ERR_SCHEMA, top->doc, top->mods[i].node,
 					    "module name '%s' appears twice", top->mods[i].name);
 			}
 		}

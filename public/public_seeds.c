@@ -1,6 +1,5 @@
 #include "public/public_seeds.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,35 +9,17 @@
 #include "common/ts_hjson.h"
 
 static ts_result
-at_err(int code, const struct ts_hjson_doc *doc, const json_t *v, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static ts_result
-at_err(int code, const struct ts_hjson_doc *doc, const json_t *v, const char *fmt, ...)
-{
-	char msg[384];
-	int line;
-	int col;
-	va_list ap;
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ts_hjson_where(doc, v, &line, &col);
-	return ts_failf(code, __FILE__, __LINE__, "%s:%d:%d: %s", ts_hjson_name(doc), line, col, msg);
-}
-
-static ts_result
 check_name(const struct ts_hjson_doc *doc, json_t *root)
 {
 	json_t *name = json_object_get(root, "name");
 	if (name == NULL) {
-		return at_err(TS_ERR_SCHEMA, doc, root, "the seed file has no 'name' (the seed mode, \"testing\")");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, root, "the seed file has no 'name' (the seed mode, \"testing\")");
 	}
 	if (!json_is_string(name) || ts_hjson_is_int(name)) {
-		return at_err(TS_ERR_SCHEMA, doc, name, "'name' must be a string");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, name, "'name' must be a string");
 	}
 	if (strcmp(json_string_value(name), "testing") != 0) {
-		return at_err(TS_ERR_MODE, doc, name,
+		return ts_hjson_fail_at(TS_ERR_MODE, doc, name,
 			      "seed mode '%s' is not 'testing'; tapeseal only uses testing seeds: tapeout seeds "
 			      "belong to tapeseal-secure, which derives them inside an HSM",
 			      json_string_value(name));
@@ -52,17 +33,17 @@ seed_value(const struct ts_hjson_doc *doc, const char *key, json_t *v, struct ts
 	TS_AUTO(BIGNUM, BN_clear_free) bn = BN_secure_new();
 	TS_ENSURE(bn != NULL, TS_ERR_NOMEM);
 	if (!ts_hjson_is_int(v)) {
-		return at_err(TS_ERR_SCHEMA, doc, v, "%s must be a decimal integer", key);
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v, "%s must be a decimal integer", key);
 	}
 	TS_GUARD(ts_hjson_int_to_bn(v, bn));
 	if (BN_is_negative(bn)) {
-		return at_err(TS_ERR_SEED, doc, v, "%s is negative; a seed is a non-zero 256-bit integer", key);
+		return ts_hjson_fail_at(TS_ERR_SEED, doc, v, "%s is negative; a seed is a non-zero 256-bit integer", key);
 	}
 	if (BN_is_zero(bn)) {
-		return at_err(TS_ERR_SEED, doc, v, "%s is zero; a seed is a non-zero 256-bit integer", key);
+		return ts_hjson_fail_at(TS_ERR_SEED, doc, v, "%s is zero; a seed is a non-zero 256-bit integer", key);
 	}
 	if (BN_num_bits(bn) > 256) {
-		return at_err(TS_ERR_SEED, doc, v, "%s has %d bits; a seed has at most 256", key, BN_num_bits(bn));
+		return ts_hjson_fail_at(TS_ERR_SEED, doc, v, "%s has %d bits; a seed has at most 256", key, BN_num_bits(bn));
 	}
 	TS_GUARD(ts_secret_new(out, 32));
 	TS_ENSURE(BN_bn2binpad(bn, out->data, 32) == 32, TS_ERR_CRYPTO);
@@ -76,7 +57,7 @@ parse_doc(const struct ts_hjson_doc *doc, struct ts_seeds *out)
 	const char *key;
 	json_t *v;
 	if (!json_is_object(root)) {
-		return at_err(TS_ERR_SCHEMA, doc, root, "a seed file is an object");
+		return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, root, "a seed file is an object");
 	}
 	TS_GUARD(check_name(doc, root));
 	snprintf(out->mode, sizeof(out->mode), "testing");
@@ -89,7 +70,7 @@ parse_doc(const struct ts_hjson_doc *doc, struct ts_seeds *out)
 			continue;
 		}
 		if (k == TS_SEED_COUNT) {
-			return at_err(TS_ERR_SCHEMA, doc, v,
+			return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v,
 				      "unknown key '%s'; a seed file holds name, topgen_seed, otp_img_seed, lc_ctrl_seed",
 				      key);
 		}
@@ -99,11 +80,11 @@ parse_doc(const struct ts_hjson_doc *doc, struct ts_seeds *out)
 			char msg[256];
 			(void)snprintf(msg, sizeof(msg), "%s", ts_last_error_message());
 			ts_error_clear();
-			return at_err(TS_ERR_SEED, doc, v, "%s", msg);
+			return ts_hjson_fail_at(TS_ERR_SEED, doc, v, "%s", msg);
 		}
 	}
 	if (out->seed[TS_SEED_TOPGEN].data == NULL) {
-		return at_err(TS_ERR_SEED, doc, root, "topgen_seed is missing");
+		return ts_hjson_fail_at(TS_ERR_SEED, doc, root, "topgen_seed is missing");
 	}
 	return TS_OK;
 }

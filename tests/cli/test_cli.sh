@@ -106,6 +106,19 @@ run_cmd 0 "$T" generate --structure "$S" --seeds "$GOOD" --outdir "$tmp/named" -
 check "renamed top" test -f "$tmp/named/rtl/autogen/testing/top_other_rnd_cnst_pkg.sv"
 check "seed ref" grep -q '^//   hw/x/seed.hjson$' "$tmp/named/rtl/autogen/testing/top_other_rnd_cnst_pkg.sv"
 
+# SIGKILL at random points of a run into a new directory: the directory is absent or complete.
+partial=0
+for i in $(seq 40); do
+	rm -rf "$tmp/killed"
+	(timeout -s KILL "0.0$((RANDOM % 25 + 1))" "$T" generate --structure "$S" --seeds "$GOOD" \
+		--outdir "$tmp/killed" >/dev/null 2>&1) 2>/dev/null
+	if [ -e "$tmp/killed" ] && ! "$T" verify --structure "$S" --seeds "$GOOD" --outdir "$tmp/killed" >/dev/null 2>&1; then
+		partial=$((partial + 1))
+	fi
+done
+check "killed runs leave no partial output ($partial partial)" test "$partial" -eq 0
+find "$tmp" -maxdepth 1 -name '.killed.tapeseal-*' -exec rm -rf {} +
+
 # A short seed warns but works.
 SHORT=$(seedfile '{' ' name: "testing"' ' topgen_seed: 12345' " otp_img_seed: $B" " lc_ctrl_seed: $C" '}')
 run_cmd 0 "$T" generate --structure "$S" --seeds "$SHORT" --outdir "$tmp/short" && has "$err" "warning"
