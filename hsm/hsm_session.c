@@ -112,7 +112,9 @@ read_pin(const struct hsm_target *t, struct ts_secret *pin, size_t *len)
 static ts_result
 load_module(struct hsm_session *s)
 {
-	s->fl = p11_kit_module_load(s->t->module_path, 0);
+	/* Unmanaged: every return code of the module reaches us (p11-kit's managed wrapper
+	 * does not report a failing C_Finalize). */
+	s->fl = p11_kit_module_load(s->t->module_path, P11_KIT_MODULE_UNMANAGED);
 	if (s->fl == NULL) {
 		const char *m = p11_kit_message();
 		TS_BAILF(TS_ERR_P11, "PKCS#11 module %s: cannot load: %s; check module-path in the HSM URI",
@@ -197,25 +199,43 @@ hsm_session_open(const struct hsm_target *t, int rw, struct hsm_transcript *tr, 
 	return TS_OK;
 }
 
-void
-hsm_session_close(struct hsm_session *s)
+static ts_result
+teardown(struct hsm_session *s)
 {
-	if (s == NULL) {
-		return;
-	}
+	ts_result r = TS_OK;
+	ts_result x;
 	if (s->logged_in) {
-		ts_result_ignore(hsm_transcript_log(s->tr, "C_Logout", s->fl->C_Logout(s->sh), NULL));
+		x = step(s, "C_Logout", s->fl->C_Logout(s->sh), NULL, "logging out failed");
+		r = r.code != 0 ? r : x;
 	}
 	if (s->open) {
-		ts_result_ignore(hsm_transcript_log(s->tr, "C_CloseSession", s->fl->C_CloseSession(s->sh), NULL));
+		x = step(s, "C_CloseSession", s->fl->C_CloseSession(s->sh), NULL, "closing the session failed");
+		r = r.code != 0 ? r : x;
 	}
 	if (s->initialized) {
-		ts_result_ignore(hsm_transcript_log(s->tr, "C_Finalize", p11_kit_module_finalize(s->fl), NULL));
+		x = step(s, "C_Finalize", p11_kit_module_finalize(s->fl), NULL, "finalising the module failed");
+		r = r.code != 0 ? r : x;
 	}
 	if (s->fl != NULL) {
 		p11_kit_module_release(s->fl);
 	}
 	free(s);
+	return r;
+}
+
+ts_result
+hsm_session_end(struct hsm_session *s)
+{
+	TS_ENSURE_REF(s);
+	return teardown(s);
+}
+
+void
+hsm_session_close(struct hsm_session *s)
+{
+	if (s != NULL) {
+		ts_result_ignore(teardown(s));
+	}
 }
 
 ts_result

@@ -42,7 +42,14 @@ struct hsm_key_attrs {
  */
 TS_RESULT hsm_session_open(const struct hsm_target *t, int rw, struct hsm_transcript *tr, struct hsm_session **out);
 
-/* Logs out, closes the session and finalises the module.  Safe on NULL. */
+/*
+ * Logs out, closes the session and finalises the module, then frees s; the
+ * first failing call is returned (TS_ERR_P11), as any PKCS#11 failure ends a
+ * run.  Always releases everything.
+ */
+TS_RESULT hsm_session_end(struct hsm_session *s);
+
+/* As hsm_session_end on an error path: failures are only logged.  Safe on NULL. */
 void hsm_session_close(struct hsm_session *s);
 
 /* Token label, serial number and model, trimmed of padding. */

@@ -4,5 +4,6 @@
 /* One entry point per `tapeseal` subcommand; each returns the exit status. */
 int public_generate_main(int argc, char **argv);
 int public_verify_main(int argc, char **argv);
+int public_scan_main(int argc, char **argv);
 
 #endif

@@ -111,7 +111,11 @@ secure_derive_seeds(const struct hsm_target *t, const struct secure_policy *pol,
 	secure_master_label(t, top_t, info->master_label, sizeof(info->master_label));
 	TS_GUARD(hsm_session_open(t, 0, tr, &s));
 	ts_result r = derive_in_session(s, pol, top_t, has_otp, has_lc, version, out, info);
-	hsm_session_close(s);
+	if (r.code != 0) {
+		hsm_session_close(s);
+	} else {
+		r = hsm_session_end(s);
+	}
 	if (r.code != 0) {
 		ts_seeds_free(out);
 	}

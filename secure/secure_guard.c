@@ -80,20 +80,27 @@ git_ignored(const char *top, const char *path)
 	return WEXITSTATUS(st);
 }
 
+/* Every file of set must be ignored by git when abs is inside a work tree. */
 static ts_result
-guard_git(const char *abs, const struct secure_policy *pol)
+guard_git(const char *abs, const struct ts_outset *set, const struct secure_policy *pol)
 {
 	char top[PATH_MAX];
+	char path[PATH_MAX + 320];
 	if (pol->allow_git_worktree || !git_top(abs, top, sizeof(top))) {
 		return TS_OK;
 	}
-	int ig = git_ignored(top[0] ? top : "/", abs);
-	TS_ENSUREF(ig != 1, TS_ERR_MODE,
-		   "%s is inside the git work tree %s and not ignored; tapeout secrets must never reach a repository: "
-		   "write elsewhere or add it to .gitignore", abs, top[0] ? top : "/");
-	TS_ENSUREF(ig == 0, TS_ERR_MODE,
-		   "%s is inside the git work tree %s and 'git check-ignore' could not confirm it is ignored; write "
-		   "outside the work tree", abs, top[0] ? top : "/");
+	const char *t = top[0] ? top : "/";
+	for (size_t i = 0; i < set->n; i++) {
+		int n = snprintf(path, sizeof(path), "%s/%s", abs, set->f[i].rel);
+		TS_ENSURE(n > 0 && (size_t)n < sizeof(path), TS_ERR_RANGE);
+		int ig = git_ignored(t, path);
+		TS_ENSUREF(ig != 1, TS_ERR_MODE,
+			   "%s is inside the git work tree %s and not ignored; tapeout secrets must never reach a "
+			   "repository: write elsewhere or add it to .gitignore", path, t);
+		TS_ENSUREF(ig == 0, TS_ERR_MODE,
+			   "%s is inside the git work tree %s and 'git check-ignore' could not confirm it is ignored; "
+			   "write outside the work tree", path, t);
+	}
 	return TS_OK;
 }
 
@@ -114,7 +121,7 @@ secure_guard_location(const char *abs, const struct ts_outset *set, const struct
 			   "%s already holds testing content; tapeout artifacts never replace testing ones: run "
 			   "'tapeseal-secure purge-testing' or choose another --outdir", path);
 	}
-	return guard_git(abs, pol);
+	return guard_git(abs, set, pol);
 }
 
 ts_result

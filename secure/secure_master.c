@@ -73,7 +73,11 @@ secure_master_create_run(const struct secure_opts *o)
 	if (r.code == 0) {
 		r = create_in(s, &pol, label);
 	}
-	hsm_session_close(s);
+	if (r.code == 0) {
+		r = hsm_session_end(s);
+	} else {
+		hsm_session_close(s);
+	}
 	hsm_uri_free(&t);
 	hsm_transcript_free(&tr);
 	if (r.code != 0) {

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# End-to-end tests of tapeseal-secure against SoftHSM2: one sandbox token per
+# case, the ceremony, golden comparison with the engine on libcrypto-HMAC seeds,
+# reproducibility, every refusal, purge/scan, fault injection at every PKCS#11
+# call of a generate run, and the link-boundary checks.
+# Usage: test_secure.sh BUILD_DIR SOURCE_DIR
+B=$1
+SRC=$2
+. "$SRC/tests/cli/lib.sh"
+SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
+if ! command -v softhsm2-util >/dev/null || [ ! -f "$SOFTHSM" ]; then
+	if [ "${CI:-}" = true ]; then echo "secure: FAILED: SoftHSM2 is not installed (required when CI=true)" >&2; exit 1; fi
+	echo "secure: SKIPPED: SoftHSM2 is not installed (Debian package softhsm2)" >&2
+	exit 77
+fi
+S=$B/secure/tapeseal-secure
+T=$B/public/tapeseal
+SHIM=$B/tests/ts_pkcs11_shim.so
+IMPORT=$B/tests/hsm_import
+ENGINE=$B/tests/engine_tapeout
+DEMO=$SRC/seeds/top_demo.structure.hjson
+tmp=$(mktemp -d)
+n=0
+
+# new_token LABEL: a fresh SoftHSM2 sandbox with one token; sets SOFTHSM2_CONF, PIN, URI_BASE.
+new_token() {
+	n=$((n + 1))
+	local d=$tmp/hsm$n
+	mkdir -p "$d/tokens"
+	printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nobjectstore.umask = 0077\nslots.mechanisms = ALL\nlog.level = ERROR\n' "$d" > "$d/softhsm2.conf"
+	export SOFTHSM2_CONF=$d/softhsm2.conf
+	softhsm2-util --init-token --free --label "$1" --so-pin 87654321 --pin 12345678 >/dev/null || exit 1
+	PIN=$d/pin
+	printf '12345678\n' > "$PIN"
+	chmod 600 "$PIN"
+	URI_BASE="pkcs11:token=$1"
+}
+q() { echo "?module-path=${MODULE:-$SOFTHSM}&pin-source=file:$PIN"; }
+gen() { "$S" generate --hsm "$URI_BASE$(q)" --structure "$DEMO" "$@"; }
+# refuse NAME NEEDLE CMD...: exit 1, one line with NEEDLE, no output directory left behind
+refuse() {
+	local name=$1 needle=$2; shift 2
+	rm -rf "$tmp/out"
+	run_cmd 1 "$@" || { bad "$name"; return; }
+	has "$err" "$needle"
+	one_line "$err"
+	check "$name: nothing written" test ! -e "$tmp/out"
+}
+
+# --- the ceremony
+new_token tapeout
+run_cmd 0 "$S" master create --hsm "$URI_BASE$(q)" --top demo
+has "$out" "CKA_LOCAL              true" && has "$out" "CKA_EXTRACTABLE        false" && has "$out" "CKA_MODIFIABLE         false"
+has "$out" "created top_demo.tapeout.master"
+run_cmd 1 "$S" master create --hsm "$URI_BASE$(q)" --top demo && has "$err" "already exists"
+run_cmd 0 "$S" master show --hsm "$URI_BASE$(q)" --top demo && has "$out" "topgen_seed" && has "$out" "CKA_NEVER_EXTRACTABLE  true"
+
+# --- generate, verify, reproducibility
+run_cmd 0 gen --outdir "$tmp/a"
+check "eight files" test "$(find "$tmp/a" -type f | wc -l)" -eq 8
+check "all 0600" test -z "$(find "$tmp/a" -type f ! -perm 600)"
+check "header names the URI without its query" grep -qx '//   pkcs11:token=tapeout' "$tmp/a/rtl/autogen/tapeout/top_demo_rnd_cnst_pkg.sv"
+check "no PIN in the transcript" bash -c "! grep -q 12345678 '$tmp/a/tapeseal-transcript.tapeout.jsonl'"
+check "no module path in artifacts" bash -c "! grep -rq softhsm '$tmp/a/rtl' '$tmp/a/data'"
+run_cmd 0 "$S" verify --hsm "$URI_BASE$(q)" --structure "$DEMO" --outdir "$tmp/a" && has "$out" "identical"
+run_cmd 0 gen --outdir "$tmp/b"
+check "reproducible" diff -r -x tapeseal-manifest.tapeout.json "$tmp/a" "$tmp/b"
+check "manifests differ only in time" test "$(diff "$tmp/a/tapeseal-manifest.tapeout.json" "$tmp/b/tapeseal-manifest.tapeout.json" | grep -c '^[<>]')" -le 2
+echo "// edit" >> "$tmp/b/rtl/autogen/tapeout/lc_ctrl_token_pkg.sv"
+run_cmd 1 "$S" verify --hsm "$URI_BASE$(q)" --structure "$DEMO" --outdir "$tmp/b" && has "$out" "differs"
+before=$(snap "$tmp/b")
+run_cmd 1 gen --outdir "$tmp/b" && has "$err" "give --force"
+check "edited output kept" test "$(snap "$tmp/b")" = "$before"
+run_cmd 0 gen --outdir "$tmp/b" --force
+run_cmd 0 "$S" verify --hsm "$URI_BASE$(q)" --structure "$DEMO" --outdir "$tmp/b"
+run_cmd 0 "$S" generate --hsm "$URI_BASE$(q)" --structure "$DEMO" --outdir "$tmp/c" --seed-version 2
+check "seed version rotates" bash -c "! cmp -s '$tmp/a/rtl/autogen/tapeout/top_demo_rnd_cnst_pkg.sv' '$tmp/c/rtl/autogen/tapeout/top_demo_rnd_cnst_pkg.sv'"
+
+# --- scan and purge
+run_cmd 1 "$T" scan "$tmp/a" && has "$out" "tapeseal-manifest.tapeout.json"
+run_cmd 0 "$T" generate --structure "$DEMO" --seeds "$SRC/seeds/top_demo_seed.testing.hjson" --outdir "$tmp/t"
+run_cmd 0 "$T" scan "$tmp/t"
+run_cmd 0 "$S" purge-testing --outdir "$tmp/t" --dry-run && has "$out" "would remove" && has "$out" "7 testing artifact(s) found"
+check "dry run deletes nothing" test -f "$tmp/t/data/autogen/top_demo.secrets.testing.gen.hjson"
+run_cmd 0 "$S" purge-testing --outdir "$tmp/t" && has "$out" "7 testing artifact(s) removed"
+check "testing dir gone" test ! -e "$tmp/t/rtl/autogen/testing"
+check "secrets gone" test ! -e "$tmp/t/data/autogen/top_demo.secrets.testing.gen.hjson"
+
+# --- golden: an imported known master; the engine on libcrypto-HMAC seeds gives the same bytes
+MASTER=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+new_token golden
+echo "$MASTER" | "$IMPORT" "$SOFTHSM" golden "$PIN" top_demo.tapeout.master || bad "import"
+# policy FILE DENY LOCAL_AND_SENSITIVITY: a complete policy written by the test.
+policy() {
+	cat > "$1" <<POL
+{
+  deny_seed_sha256: [ $2 ]
+  pin_sources: [ "file" ]
+  module_paths: []
+  master: { local: $3, always_sensitive: $3, never_extractable: $3, extractable: false, modifiable: false }
+  allow_git_worktree: false
+}
+POL
+	chmod 644 "$1"
+}
+# Imported keys are not CKA_LOCAL, and SoftHSM2 marks them not always sensitive / never extractable.
+policy "$tmp/imported.hjson" "" false
+golden() { # STRUCTURE LC TOPLABEL
+	local gdir=$tmp/golden-$3 edir=$tmp/expect-$3
+	"$S" generate --hsm "pkcs11:token=golden;object=top_$3.tapeout.master$(q)" --policy "$tmp/imported.hjson" \
+		--structure "$1" ${2:+--lc-state "$2"} --outdir "$gdir" >/dev/null || { bad "golden generate $3"; return; }
+	echo "$MASTER" | "$ENGINE" "$1" "${2:--}" "pkcs11:token=golden;object=top_$3.tapeout.master" "$edir" 1 > "$tmp/fp-$3" || bad "engine $3"
+	check "golden $3: HSM output equals engine output" diff -r -x 'tapeseal-*' "$gdir" "$edir"
+}
+golden "$DEMO" "" demo
+ref=${TAPESEAL_REFERENCE:-$SRC/../shared/reference}
+if [ -d "$ref/opentitan/top_earlgrey" ]; then
+	echo "$MASTER" | "$IMPORT" "$SOFTHSM" golden "$PIN" top_earlgrey.tapeout.master || bad "import earlgrey"
+	golden "$ref/opentitan/top_earlgrey/top_earlgrey.secrets.testing.gen.hjson" "$ref/opentitan/top_earlgrey/lc_ctrl_state.hjson" earlgrey
+fi
+
+# --- refusals (each: exit 1, one line, nothing written)
+GURI="pkcs11:token=golden;object=top_demo.tapeout.master"
+fp=$(awk '/topgen_seed/{print $2}' "$tmp/fp-demo")
+policy "$tmp/deny.hjson" "\"$fp\"" false
+refuse "deny-listed seed" "is a known testing seed" "$S" generate --hsm "$GURI$(q)" --policy "$tmp/deny.hjson" --structure "$DEMO" --outdir "$tmp/out"
+MODULE=$SHIM
+export TS_SHIM_REAL=$SOFTHSM
+TS_SHIM_SIGN=zero refuse "zero seed" "topgen_seed is zero" "$S" generate --hsm "$GURI$(q)" --policy "$tmp/imported.hjson" --structure "$DEMO" --outdir "$tmp/out"
+TS_SHIM_SIGN=same refuse "equal seeds" "otp_img_seed equals topgen_seed" "$S" generate --hsm "$GURI$(q)" --policy "$tmp/imported.hjson" --structure "$DEMO" --outdir "$tmp/out"
+unset MODULE
+new_token tapeout
+"$S" master create --hsm "$URI_BASE$(q)" --top demo >/dev/null
+mkdir -p "$tmp/x/testing"
+refuse "testing directory" "under a 'testing' directory" gen --outdir "$tmp/x/testing/top"
+mkdir -p "$tmp/old/rtl/autogen/tapeout"
+echo "package lc_ctrl_token_pkg; // rtl/autogen/testing/ seed_mode: testing" > "$tmp/old/rtl/autogen/tapeout/lc_ctrl_token_pkg.sv"
+run_cmd 1 gen --outdir "$tmp/old" --force && has "$err" "already holds testing content"
+check "testing file untouched" grep -q seed_mode "$tmp/old/rtl/autogen/tapeout/lc_ctrl_token_pkg.sv"
+if command -v git >/dev/null; then
+	git init -q "$tmp/repo"
+	run_cmd 1 gen --outdir "$tmp/repo/out" && has "$err" "inside the git work tree"
+	check "nothing in the repo" test ! -e "$tmp/repo/out"
+	echo "out/" > "$tmp/repo/.gitignore"
+	run_cmd 0 gen --outdir "$tmp/repo/out"
+fi
+sed 's/modifiable: false/modifiable: true/' "$SRC/policies/tapeout.hjson" > "$tmp/mod.hjson"; chmod 644 "$tmp/mod.hjson"
+refuse "master attributes" "CKA_MODIFIABLE=false but the policy" gen --policy "$tmp/mod.hjson" --outdir "$tmp/out"
+echo "$MASTER" | "$IMPORT" "$SOFTHSM" tapeout "$PIN" imported
+refuse "imported master fails the default policy" "CKA_LOCAL=false" "$S" generate --hsm "pkcs11:token=tapeout;object=imported$(q)" --structure "$DEMO" --outdir "$tmp/out"
+refuse "no token" "no token matches" "$S" generate --hsm "pkcs11:token=nosuch$(q)" --structure "$DEMO" --outdir "$tmp/out"
+refuse "no master" "no master key labelled 'nosuch'" "$S" generate --hsm "pkcs11:token=tapeout;object=nosuch$(q)" --structure "$DEMO" --outdir "$tmp/out"
+echo "$MASTER" | "$IMPORT" "$SOFTHSM" tapeout "$PIN" imported
+refuse "several masters" "more than one master key labelled 'imported'" "$S" generate --hsm "pkcs11:token=tapeout;object=imported$(q)" --structure "$DEMO" --outdir "$tmp/out"
+softhsm2-util --init-token --free --label tapeout --so-pin 87654321 --pin 12345678 >/dev/null
+refuse "several tokens" "more than one token matches" gen --outdir "$tmp/out"
+new_token tapeout
+"$S" master create --hsm "$URI_BASE$(q)" --top demo >/dev/null
+printf '0000\n' > "$tmp/wrongpin"; chmod 600 "$tmp/wrongpin"
+refuse "wrong PIN" "C_Login failed: CKR_PIN_INCORRECT" "$S" generate --hsm "$URI_BASE?module-path=$SOFTHSM&pin-source=file:$tmp/wrongpin" --structure "$DEMO" --outdir "$tmp/out"
+chmod 644 "$PIN"
+refuse "PIN file readable by others" "no group/other access" gen --outdir "$tmp/out"
+chmod 600 "$PIN"
+ln -s "$PIN" "$tmp/pinlink"
+refuse "PIN file symlink" "not a symlink" "$S" generate --hsm "$URI_BASE?module-path=$SOFTHSM&pin-source=file:$tmp/pinlink" --structure "$DEMO" --outdir "$tmp/out"
+refuse "env PIN not allowed" "does not allow pin-source=env:" env TS_PIN=12345678 "$S" generate --hsm "$URI_BASE?module-path=$SOFTHSM&pin-source=env:TS_PIN" --structure "$DEMO" --outdir "$tmp/out"
+sed 's/pin_sources: \[ "file" \]/pin_sources: [ "file", "env" ]/' "$SRC/policies/tapeout.hjson" > "$tmp/env.hjson"; chmod 644 "$tmp/env.hjson"
+rm -rf "$tmp/out"
+run_cmd 0 env TS_PIN=12345678 "$S" generate --hsm "$URI_BASE?module-path=$SOFTHSM&pin-source=env:TS_PIN" --policy "$tmp/env.hjson" --structure "$DEMO" --outdir "$tmp/out"
+refuse "unknown URI attribute" "does not recognise" "$S" generate --hsm "pkcs11:tokn=tapeout$(q)" --structure "$DEMO" --outdir "$tmp/out"
+refuse "pin-value in URI" "never goes in a URI" "$S" generate --hsm "$URI_BASE?module-path=$SOFTHSM&pin-value=12345678" --structure "$DEMO" --outdir "$tmp/out"
+refuse "no module path" "needs module-path" "$S" generate --hsm "$URI_BASE?pin-source=file:$PIN" --structure "$DEMO" --outdir "$tmp/out"
+refuse "bad module" "cannot load" "$S" generate --hsm "$URI_BASE?module-path=/nonexistent.so&pin-source=file:$PIN" --structure "$DEMO" --outdir "$tmp/out"
+sed 's#module_paths: \[\]#module_paths: [ "/opt/vendor/pkcs11.so" ]#' "$SRC/policies/tapeout.hjson" > "$tmp/mods.hjson"; chmod 644 "$tmp/mods.hjson"
+refuse "module not allowed" "is not in the policy's module_paths" gen --policy "$tmp/mods.hjson" --outdir "$tmp/out"
+cp "$SRC/policies/tapeout.hjson" "$tmp/gw.hjson"; chmod 664 "$tmp/gw.hjson"
+refuse "group-writable policy" "writable by group or other" gen --policy "$tmp/gw.hjson" --outdir "$tmp/out"
+sed 's/^  allow_git_worktree: false/  allow_git_worktree: false\n  colour: blue/' "$SRC/policies/tapeout.hjson" > "$tmp/uk.hjson"; chmod 644 "$tmp/uk.hjson"
+line=$(grep -n colour "$tmp/uk.hjson" | cut -d: -f1)
+refuse "unknown policy key" "uk.hjson:$line:11: unknown key 'colour' in the policy" gen --policy "$tmp/uk.hjson" --outdir "$tmp/out"
+
+# --- fault injection: every PKCS#11 call of a generate run fails once, cleanly
+MODULE=$SHIM
+export TS_SHIM_COUNT_FILE=$tmp/count
+rm -rf "$tmp/out"
+gen --outdir "$tmp/out" >/dev/null || bad "generate through the shim"
+calls=$(cat "$tmp/count")
+unset TS_SHIM_COUNT_FILE
+check "the shim saw the run ($calls calls)" test "$calls" -ge 15
+for i in $(seq "$calls"); do
+	TS_SHIM_FAIL_AT=$i refuse "fault at call $i" "CKR_DEVICE_ERROR" gen --outdir "$tmp/out"
+done
+check "no staging left" test -z "$(find "$tmp" -maxdepth 1 -name '.out.tapeseal-*')"
+unset MODULE TS_SHIM_REAL
+
+# --- the link boundary and the binary
+if ldd "$T" | grep -q p11-kit; then bad "tapeseal links p11-kit"; else ok; fi
+if nm "$S" | grep -q public_seeds; then bad "tapeseal-secure holds the seed-file loader"; else ok; fi
+hexdump() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+binhex=$(hexdump "$S")
+seeds=$(grep -hoE '[0-9]{60,}' "$SRC/seeds/top_demo_seed.testing.hjson" "$ref"/opentitan/top_*/top_*_seed.testing.hjson 2>/dev/null)
+checked=0
+for s in $seeds; do
+	checked=$((checked + 1))
+	if grep -qF "$s" "$S"; then bad "tapeseal-secure contains testing seed $s (decimal)"; continue; fi
+	be=$("$B/tests/seed_hex" "$s")
+	if [ -n "$be" ] && case "$binhex" in *"$be"*) true ;; *) false ;; esac; then bad "tapeseal-secure contains a testing seed (bytes)"; fi
+	ok
+done
+check "testing seeds checked ($checked)" test "$checked" -ge 3
+
+finish
