@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,8 +459,34 @@ ts_stage_commit(const char *outdir, const struct ts_outset *set, int force, enum
 	TS_ENSURE(set->n <= TS_OUT_MAX, TS_ERR_INTERNAL);
 	TS_GUARD(ts_stage_resolve(outdir, &abs));
 	const char *a = (const char *)abs.data;
-	if (lstat(a, &st) != 0 && errno == ENOENT) {
-		return commit_new_dir(a, set, status);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	ts_result r = lstat(a, &st) != 0 && errno == ENOENT ? commit_new_dir(a, set, status)
+							   : commit_existing(a, set, force, status);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+const char *
+ts_file_status_name(enum ts_file_status s)
+{
+	switch (s) {
+	case TS_FILE_NEW:
+		return "new";
+	case TS_FILE_REPLACED:
+		return "replaced";
+	case TS_FILE_UNCHANGED:
+		return "unchanged";
+	case TS_FILE_DIFFERS:
+		return "differs";
+	case TS_FILE_MISSING:
+		return "missing";
+	default:
+		return "unknown";
 	}
-	return commit_existing(a, set, force, status);
 }

@@ -18,13 +18,19 @@
 enum ts_file_status { TS_FILE_NEW, TS_FILE_REPLACED, TS_FILE_UNCHANGED, TS_FILE_DIFFERS, TS_FILE_MISSING };
 
 /*
- * Commits set under outdir.  An existing file with other content is
+ * Commits set under outdir.  SIGINT, SIGTERM, SIGHUP and SIGQUIT are held
+ * back while files are staged and placed (the calling thread's mask is
+ * restored afterwards), so an interrupt never lands between two renames.
+ * An existing file with other content is
  * replaced only when force is set (else TS_ERR_EXISTS naming it).  status[i]
  * (may be NULL) receives what happened to set->f[i].  Directories it creates
  * are 0700.  Errors: TS_ERR_EXISTS, TS_ERR_SYMLINK, TS_ERR_IO.
  */
 TS_RESULT ts_stage_commit(const char *outdir, const struct ts_outset *set, int force,
 			  enum ts_file_status *status);
+
+/* "new", "replaced", "unchanged", "differs" or "missing". */
+const char *ts_file_status_name(enum ts_file_status s);
 
 /*
  * Compares set with the files under outdir: status[i] is TS_FILE_UNCHANGED,

@@ -1,6 +1,5 @@
 #include "public/public_cmds.h"
 
-#include <signal.h>
 #include <stdio.h>
 
 #include "common/ts_stage.h"
@@ -41,7 +40,6 @@ public_generate_main(int argc, char **argv)
 	struct ts_outset set = { 0 };
 	enum ts_file_status status[TS_OUT_MAX] = { 0 };
 	TS_BUF(abs);
-	sigset_t block, old;
 	int rc = public_opts_parse(argc, argv, "generate", usage, &o);
 	if (rc != 0) {
 		return rc == 1 ? 0 : 2;
@@ -51,16 +49,7 @@ public_generate_main(int argc, char **argv)
 		ts_outset_free(&set);
 		return public_fail("generate");
 	}
-	/* Interrupts wait until the commit has finished or rolled back. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	ts_result r = ts_stage_commit(o.outdir, &set, o.force, status);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (r.code != 0) {
+	if (ts_stage_commit(o.outdir, &set, o.force, status).code != 0) {
 		ts_outset_free(&set);
 		return public_fail("generate");
 	}

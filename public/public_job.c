@@ -111,19 +111,6 @@ public_job_run(const struct public_opts *o, struct ts_outset *out, struct ts_buf
 	return r;
 }
 
-static const char *
-status_name(enum ts_file_status s)
-{
-	switch (s) {
-	case TS_FILE_NEW: return "new";
-	case TS_FILE_REPLACED: return "replaced";
-	case TS_FILE_UNCHANGED: return "unchanged";
-	case TS_FILE_DIFFERS: return "differs";
-	case TS_FILE_MISSING: return "missing";
-	default: return "unknown";
-	}
-}
-
 static void
 sha256_hex(const struct ts_buf *b, char hex[65])
 {
@@ -159,7 +146,7 @@ report_json(const char *cmd, const char *abs, const struct ts_outset *set, const
 		(void)json_object_set_new(f, "size", json_integer((json_int_t)set->f[i].data.len));
 		(void)json_object_set_new(f, "sha256", json_string(hex));
 		(void)json_object_set_new(f, "mode", json_string(mode));
-		(void)json_object_set_new(f, "status", json_string(status_name(status[i])));
+		(void)json_object_set_new(f, "status", json_string(ts_file_status_name(status[i])));
 		(void)json_array_append_new(files, f);
 	}
 	char *s = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
@@ -178,7 +165,7 @@ public_report(const char *cmd, const struct public_opts *o, const char *abs, con
 		return;
 	}
 	for (size_t i = 0; i < set->n; i++) {
-		printf("%-9s %s/%s\n", status_name(status[i]), abs, set->f[i].rel);
+		printf("%-9s %s/%s\n", ts_file_status_name(status[i]), abs, set->f[i].rel);
 	}
 }
 

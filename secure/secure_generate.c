@@ -1,6 +1,5 @@
 #include "secure/secure_cmds.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,24 +69,11 @@ build(const struct secure_opts *o, struct run *r)
 	return add_plain(&r->set, SECURE_MANIFEST_NAME, &manifest);
 }
 
-static const char *
-status_name(enum ts_file_status s)
-{
-	switch (s) {
-	case TS_FILE_NEW: return "new";
-	case TS_FILE_REPLACED: return "replaced";
-	case TS_FILE_UNCHANGED: return "unchanged";
-	case TS_FILE_DIFFERS: return "differs";
-	case TS_FILE_MISSING: return "missing";
-	default: return "unknown";
-	}
-}
-
 static void
 report(const struct run *r, const enum ts_file_status *st, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		printf("%-9s %s/%s\n", status_name(st[i]), (const char *)r->abs.data, r->set.f[i].rel);
+		printf("%-9s %s/%s\n", ts_file_status_name(st[i]), (const char *)r->abs.data, r->set.f[i].rel);
 	}
 }
 
@@ -96,20 +82,12 @@ secure_generate_run(const struct secure_opts *o)
 {
 	struct run r = { 0 };
 	enum ts_file_status st[TS_OUT_MAX] = { 0 };
-	sigset_t block, old;
 	ts_result res = build(o, &r);
 	if (res.code == 0) {
 		res = secure_guard_location((const char *)r.abs.data, &r.set, &r.pol);
 	}
 	if (res.code == 0) {
-		sigemptyset(&block);
-		sigaddset(&block, SIGINT);
-		sigaddset(&block, SIGTERM);
-		sigaddset(&block, SIGHUP);
-		sigaddset(&block, SIGQUIT);
-		sigprocmask(SIG_BLOCK, &block, &old);
 		res = ts_stage_commit((const char *)r.abs.data, &r.set, o->force, st);
-		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 	if (res.code != 0) {
 		run_free(&r);
