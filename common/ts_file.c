@@ -140,14 +140,15 @@ ts_file_write_new(const char *path, const void *buf, size_t len, mode_t mode)
 }
 
 ts_result
-ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t len, mode_t mode)
+ts_file_write_tmp(const char *path, const void *buf, size_t len, mode_t mode, struct ts_buf *tmp)
 {
 	TS_ENSURE_REF(path);
+	TS_ENSURE_REF(tmp);
 	TS_ENSURE(buf != NULL || len == 0, TS_ERR_NULL);
-	TS_BUF(tmp);
-	TS_GUARD(ts_buf_printf(&tmp, "%s.tmp.XXXXXX", path));
-	TS_GUARD(ts_buf_append(&tmp, "", 1));
-	char *tname = (char *)tmp.data;
+	tmp->len = 0;
+	TS_GUARD(ts_buf_printf(tmp, "%s.tmp.XXXXXX", path));
+	TS_GUARD(ts_buf_append(tmp, "", 1));
+	char *tname = (char *)tmp->data;
 	int fd = mkostemp(tname, O_CLOEXEC);
 	if (fd < 0) {
 		TS_BAILF(TS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
@@ -156,11 +157,23 @@ ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t len, mode
 	if (close(fd) != 0 && ts_is_ok(r)) {
 		r = ts_failf(TS_ERR_IO, __FILE__, __LINE__, "%s: close failed: %s", tname, strerror(errno));
 	}
-	if (ts_is_ok(r) && link(tname, path) != 0) {
+	if (r.code != 0) {
+		(void)unlink(tname);
+	}
+	return r;
+}
+
+ts_result
+ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	TS_BUF(tmp);
+	TS_GUARD(ts_file_write_tmp(path, buf, len, mode, &tmp));
+	const char *tname = (const char *)tmp.data;
+	ts_result r = TS_OK;
+	if (link(tname, path) != 0) {
 		int e = errno;
 		r = e == EEXIST ? ts_failf(TS_ERR_EXISTS, __FILE__, __LINE__, "%s: already exists", path)
-				: ts_failf(TS_ERR_IO, __FILE__, __LINE__, "%s: cannot create: %s", path,
-					   strerror(e));
+				: ts_failf(TS_ERR_IO, __FILE__, __LINE__, "%s: cannot create: %s", path, strerror(e));
 	}
 	(void)unlink(tname);
 	return r;

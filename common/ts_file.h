@@ -29,6 +29,13 @@ TS_RESULT ts_file_write_new(const char *path, const void *buf, size_t len, mode_
  */
 TS_RESULT ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t len, mode_t mode);
 
+/*
+ * Writes a complete, fsync'd temporary file "<path>.tmp.XXXXXX" with the
+ * given mode and puts its NUL-terminated name in tmp; nothing is left behind
+ * on failure.  The caller moves it into place (link or rename) or unlinks it.
+ */
+TS_RESULT ts_file_write_tmp(const char *path, const void *buf, size_t len, mode_t mode, struct ts_buf *tmp);
+
 /* fsyncs the directory at path. */
 TS_RESULT ts_file_sync_dir(const char *path);
 

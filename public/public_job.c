@@ -9,6 +9,7 @@
 
 #include "common/ts_hjson.h"
 #include "common/ts_model.h"
+#include "public/public_cmds.h"
 #include "public/public_demo.h"
 #include "public/public_seeds.h"
 

@@ -35,7 +35,5 @@ TS_RESULT public_job_run(const struct public_opts *o, struct ts_outset *out, str
 void public_report(const char *cmd, const struct public_opts *o, const char *abs, const struct ts_outset *set,
 		   const enum ts_file_status *status);
 
-/* Prints "tapeseal <cmd>: <message>" for the recorded error and returns the exit code (1). */
-int public_fail(const char *cmd);
 
 #endif

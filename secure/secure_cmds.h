@@ -30,6 +30,9 @@ int secure_master_create_run(const struct secure_opts *o);
 int secure_master_show_run(const struct secure_opts *o);
 int secure_purge_run(const struct secure_opts *o);
 
+/* otp-image parses its own options (shared with the public half). */
+int secure_otp_image_run(int argc, char **argv);
+
 /* Prints "tapeseal-secure <cmd>: <message>" and returns 1. */
 int secure_fail(const char *cmd);
 

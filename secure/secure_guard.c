@@ -80,28 +80,49 @@ git_ignored(const char *top, const char *path)
 	return WEXITSTATUS(st);
 }
 
+/* Each absolute file path must be ignored by git when it is inside a work tree. */
+static ts_result
+guard_git_paths(const char *const *paths, size_t n, const struct secure_policy *pol)
+{
+	char top[PATH_MAX];
+	for (size_t i = 0; i < n && !pol->allow_git_worktree; i++) {
+		if (!git_top(paths[i], top, sizeof(top))) {
+			continue;
+		}
+		const char *t = top[0] ? top : "/";
+		int ig = git_ignored(t, paths[i]);
+		TS_ENSUREF(ig != 1, TS_ERR_MODE,
+			   "%s is inside the git work tree %s and not ignored; tapeout secrets must never reach a "
+			   "repository: write elsewhere or add it to .gitignore", paths[i], t);
+		TS_ENSUREF(ig == 0, TS_ERR_MODE,
+			   "%s is inside the git work tree %s and 'git check-ignore' could not confirm it is ignored; "
+			   "write outside the work tree", paths[i], t);
+	}
+	return TS_OK;
+}
+
 /* Every file of set must be ignored by git when abs is inside a work tree. */
 static ts_result
 guard_git(const char *abs, const struct ts_outset *set, const struct secure_policy *pol)
 {
-	char top[PATH_MAX];
-	char path[PATH_MAX + 320];
-	if (pol->allow_git_worktree || !git_top(abs, top, sizeof(top))) {
-		return TS_OK;
-	}
-	const char *t = top[0] ? top : "/";
+	static char paths[TS_OUT_MAX][PATH_MAX + 320];
+	const char *ptrs[TS_OUT_MAX];
 	for (size_t i = 0; i < set->n; i++) {
-		int n = snprintf(path, sizeof(path), "%s/%s", abs, set->f[i].rel);
-		TS_ENSURE(n > 0 && (size_t)n < sizeof(path), TS_ERR_RANGE);
-		int ig = git_ignored(t, path);
-		TS_ENSUREF(ig != 1, TS_ERR_MODE,
-			   "%s is inside the git work tree %s and not ignored; tapeout secrets must never reach a "
-			   "repository: write elsewhere or add it to .gitignore", path, t);
-		TS_ENSUREF(ig == 0, TS_ERR_MODE,
-			   "%s is inside the git work tree %s and 'git check-ignore' could not confirm it is ignored; "
-			   "write outside the work tree", path, t);
+		int n = snprintf(paths[i], sizeof(paths[i]), "%s/%s", abs, set->f[i].rel);
+		TS_ENSURE(n > 0 && (size_t)n < sizeof(paths[i]), TS_ERR_RANGE);
+		ptrs[i] = paths[i];
 	}
-	return TS_OK;
+	return guard_git_paths(ptrs, set->n, pol);
+}
+
+ts_result
+secure_guard_files(const char *const *abs_paths, size_t n, const struct secure_policy *pol)
+{
+	for (size_t i = 0; i < n; i++) {
+		TS_ENSUREF(!has_component(abs_paths[i], "testing"), TS_ERR_MODE,
+			   "%s is under a 'testing' directory; tapeout outputs never go there", abs_paths[i]);
+	}
+	return guard_git_paths(abs_paths, n, pol);
 }
 
 ts_result

@@ -15,6 +15,9 @@
  */
 TS_RESULT secure_guard_location(const char *abs, const struct ts_outset *set, const struct secure_policy *pol);
 
+/* The same refusals for single files given by absolute path: no "testing" component, git-ignored. */
+TS_RESULT secure_guard_files(const char *const *abs_paths, size_t n, const struct secure_policy *pol);
+
 /* Refuses a generated file set in which any file carries a testing marker. */
 TS_RESULT secure_guard_staged(const struct ts_outset *set);
 

@@ -31,6 +31,8 @@ static const char usage[] =
 	"        derive again and compare with the files and manifest on disk\n"
 	"  purge-testing --outdir DIR [--dry-run]\n"
 	"        delete the testing artifacts of a top directory\n"
+	"  otp-image --mmap FILE --secrets FILE --lc-state FILE (--img-cfg FILE ... | --batch FILE)\n"
+	"        build OTP images from the tapeout secrets file (see 'tapeseal-secure otp-image --help')\n"
 	"\n"
 	"URI: pkcs11:token=<label>;object=<master label>?module-path=<module>&pin-source=file:<path>\n"
 	"See 'tapeseal-secure COMMAND --help' and docs/tapeout.md.\n";
@@ -106,6 +108,9 @@ dispatch(int argc, char **argv)
 	    (strcmp(argv[2], "create") == 0 || strcmp(argv[2], "show") == 0)) {
 		rc = secure_opts_parse(argc - 2, argv + 2, "master", "Htpv", master_usage, &o);
 		return rc ? rc - 1 : argv[2][0] == 'c' ? secure_master_create_run(&o) : secure_master_show_run(&o);
+	}
+	if (strcmp(cmd, "otp-image") == 0) {
+		return secure_otp_image_run(argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "purge-testing") == 0) {
 		rc = secure_opts_parse(argc - 1, argv + 1, cmd, "on", purge_usage, &o);
