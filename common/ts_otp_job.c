@@ -91,7 +91,7 @@ batch_image(struct ts_otpgen *g, const struct ts_hjson_doc *doc, json_t *img, co
 	json_object_foreach(img, k, v) {
 		int ok = 0;
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			ok |= strcmp(k, keys[i]) == 0 && json_is_string(v);
+			ok |= strcmp(k, keys[i]) == 0 && (json_is_string(v) || strcmp(k, "add_cfg") == 0);
 		}
 		if (!ok) {
 			return ts_hjson_fail_at(TS_ERR_SCHEMA, doc, v, "batch image: unknown key '%s' or not a string", k);
