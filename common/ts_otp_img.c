@@ -666,14 +666,34 @@ write_vmem(const struct img *im, const uint8_t *image, const long *annot, const 
 {
 	const struct ts_mmap *m = im->g->map;
 	char a1[200], a2[200];
+	static const char hex[] = "0123456789abcdef";
+	char line[24];
 	TS_GUARD(ts_buf_printf(out, "//\n// OTP MEM file with %zu x 24bit layout\n", m->size / 2));
 	for (size_t w = 0; w < m->size / 2; w++) {
 		uint32_t cw = permute(ts_lcenc_ecc(im->g->lc, (uint32_t)(image[2 * w] | image[2 * w + 1] << 8)), perm);
+		/* "@%06x %06x // " without printf: this loop runs once per OTP word. */
+		size_t n = 0;
+		if (w > 0) {
+			line[n++] = '\n';
+		}
+		line[n++] = '@';
+		for (int k = 5; k >= 0; k--) {
+			line[n++] = hex[(w >> (4 * k)) & 0xf];
+		}
+		line[n++] = ' ';
+		for (int k = 5; k >= 0; k--) {
+			line[n++] = hex[(cw >> (4 * k)) & 0xf];
+		}
+		memcpy(line + n, " // ", 4);
+		TS_GUARD(ts_buf_append(out, line, n + 4));
 		annotation(im, annot[2 * w], a1, sizeof(a1));
 		annotation(im, annot[2 * w + 1], a2, sizeof(a2));
 		int cmp = strcmp(a1, a2);
-		TS_GUARD(ts_buf_printf(out, "%s@%06zx %06x // %s%s%s", w ? "\n" : "", w, (unsigned)cw, cmp <= 0 ? a1 : a2,
-				       cmp == 0 ? "" : ", ", cmp == 0 ? "" : cmp < 0 ? a2 : a1));
+		TS_GUARD(ts_buf_puts(out, cmp <= 0 ? a1 : a2));
+		if (cmp != 0) {
+			TS_GUARD(ts_buf_puts(out, ", "));
+			TS_GUARD(ts_buf_puts(out, cmp < 0 ? a2 : a1));
+		}
 	}
 	return TS_OK;
 }

@@ -21,20 +21,42 @@ ts_lc_type_name(enum ts_lc_type t)
 	return (unsigned)t < TS_LC_NTYPES ? type_names[t] : "unknown";
 }
 
+/* SWAR population count: portable and branch-free (no POPCNT instruction is assumed). */
 static unsigned
 popcount(uint32_t x)
 {
-	return (unsigned)__builtin_popcount(x);
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return (x * 0x01010101u) >> 24;
 }
 
-uint32_t
-ts_lcenc_ecc(const struct ts_lcenc *e, uint32_t data)
+/* The definition: ECC bits computed one after another over the growing codeword. */
+static uint32_t
+ecc_slow(const struct ts_lcenc *e, uint32_t data)
 {
 	uint32_t cw = data;
 	for (unsigned j = 0; j < e->ecc_width; j++) {
 		cw |= (popcount(cw & e->masks[j]) & 1u) << (e->data_width + j);
 	}
 	return cw;
+}
+
+/* Every ECC bit is a parity over data bits and earlier ECC bits, so ECC(a ^ b) = ECC(a) ^ ECC(b). */
+static void
+ecc_tables(struct ts_lcenc *e)
+{
+	for (uint32_t b = 0; b < 256; b++) {
+		e->ecc_lo[b] = (uint8_t)(ecc_slow(e, b) >> 16);
+		e->ecc_hi[b] = (uint8_t)(ecc_slow(e, b << 8) >> 16);
+	}
+}
+
+uint32_t
+ts_lcenc_ecc(const struct ts_lcenc *e, uint32_t data)
+{
+	data &= 0xffffu;
+	return data | (uint32_t)(e->ecc_lo[data & 0xff] ^ e->ecc_hi[data >> 8]) << 16;
 }
 
 static ts_result
@@ -101,15 +123,15 @@ load_tables(struct ts_lcenc *e, json_t *root)
 	return TS_OK;
 }
 
+/* Branch-free so the compiler can vectorise it: this check dominates the codeword search. */
 static int
 far_enough(const uint32_t *existing, size_t n, uint32_t c, unsigned min_hd)
 {
+	unsigned close = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (popcount(existing[i] ^ c) < min_hd) {
-			return 0;
-		}
+		close |= popcount(existing[i] ^ c) < min_hd;
 	}
-	return 1;
+	return close == 0;
 }
 
 struct gen {
@@ -120,28 +142,21 @@ struct gen {
 	uint32_t *cands; /* 1 << 16 entries */
 };
 
-/* All increments of base: only 0 -> 1 flips (data and ECC), within the weight and distance limits. */
+/*
+ * All increments of base: only 0 -> 1 flips (data and ECC), within the weight
+ * and distance limits.  LcStEnc enumerates k = 1 .. 2^|z|-1 with k's top bit
+ * on the highest zero bit, so the candidates grow with k: enumerating the
+ * subsets of the zero mask in increasing order visits them in the same order.
+ */
 static size_t
 candidates(struct gen *g, uint32_t base)
 {
 	const struct ts_lcenc *e = g->e;
-	unsigned z[16];
-	unsigned nz = 0;
+	uint32_t zmask = ~base & 0xffffu;
 	size_t n = 0;
-	for (int b = 15; b >= 0; b--) {
-		if (!((base >> b) & 1u)) {
-			z[nz++] = (unsigned)b;
-		}
-	}
 	g->existing[g->nexisting] = base; /* existing + [base] */
-	for (uint32_t k = 1; k < (1u << nz); k++) {
-		uint32_t d = base & 0xffffu;
-		for (unsigned i = 0; i < nz; i++) {
-			if ((k >> (nz - 1 - i)) & 1u) {
-				d |= 1u << z[i];
-			}
-		}
-		uint32_t c = ts_lcenc_ecc(e, d);
+	for (uint32_t sub = (0 - zmask) & zmask; sub != 0; sub = (sub - zmask) & zmask) {
+		uint32_t c = ts_lcenc_ecc(e, (base & 0xffffu) | sub);
 		if ((c & base) != base || popcount(c) > e->max_hw ||
 		    !far_enough(g->existing, g->nexisting + 1, c, e->min_hd)) {
 			continue;
@@ -226,6 +241,7 @@ ts_lcenc_from_doc(struct ts_hjson_doc *doc, struct ts_lcenc **out)
 		r = get_uint(doc, root, "min_hd", 32, &e->min_hd);
 	}
 	if (r.code == 0) {
+		ecc_tables(e);
 		r = load_tables(e, root);
 	}
 	if (r.code == 0) {

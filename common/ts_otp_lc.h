@@ -22,6 +22,8 @@ struct ts_lcenc {
 	unsigned data_width;      /* 16 */
 	unsigned ecc_width;
 	uint32_t masks[8];        /* ECC bit j = parity(cw & masks[j]) */
+	uint8_t ecc_lo[256];      /* ECC of the low and high data byte: the code is linear over GF(2) */
+	uint8_t ecc_hi[256];
 	unsigned min_hw;
 	unsigned max_hw;
 	unsigned min_hd;
