@@ -251,7 +251,7 @@ test_otp_data_perm(void)
 	CU_ASSERT_TS_OK(build(NULL, img, NULL, "[15:0],[23:16]", &b));
 	const char *la = strstr((const char *)a.o[0].data.data, "@00000c ");
 	const char *lb = strstr((const char *)b.o[0].data.data, "@00000c ");
-	unsigned wa, wb, x;
+	unsigned wa = 0, wb = 0, x = 0;
 	CU_ASSERT_FATAL(la != NULL && lb != NULL && sscanf(la, "@%x %x", &x, &wa) == 2 && sscanf(lb, "@%x %x", &x, &wb) == 2);
 	CU_ASSERT_EQUAL(wb, ((wa & 0xffff) << 8) | (wa >> 16));
 	ts_otp_outputs_free(&a);
