@@ -46,7 +46,13 @@ build(const char *secrets, const char *img, const char *add, const char *perm, s
 		a.add_cfg[a.nadd++] = add;
 	}
 	ts_error_clear();
-	return ts_otp_build(&a, out);
+	ts_result r = ts_otp_build(&a, out);
+	for (size_t i = 0; r.code == 0 && i < out->n; i++) {
+		/* NUL-terminate for the string functions below; the length stays the file's. */
+		CU_ASSERT_TS_OK(ts_buf_append(&out->o[i].data, "", 1));
+		out->o[i].data.len--;
+	}
+	return r;
 }
 
 /* The 16-bit data of each .vmem word, as bytes. */
