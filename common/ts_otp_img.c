@@ -162,12 +162,12 @@ ts_result
 ts_otpgen_load(const char *mmap, const char *secrets, const char *lc_state, const char *mode,
 	       struct ts_otpgen **out)
 {
-	TS_ENSURE(mmap != NULL && secrets != NULL && lc_state != NULL && mode != NULL && out != NULL, TS_ERR_NULL);
+	TS_ENSURE(mmap != NULL && lc_state != NULL && mode != NULL && out != NULL, TS_ERR_NULL);
 	struct ts_otpgen *g = calloc(1, sizeof(*g));
 	TS_ENSURE(g != NULL, TS_ERR_NOMEM);
 	ts_result r = ts_mmap_load(mmap, &g->map);
 	r = r.code ? r : ts_lcenc_load(lc_state, &g->lc);
-	r = r.code ? r : load_secrets(g, secrets, mode);
+	r = r.code || secrets == NULL ? r : load_secrets(g, secrets, mode);
 	if (r.code != 0) {
 		ts_otpgen_free(g);
 		return r;
@@ -324,6 +324,8 @@ mubi_value(const struct ts_hjson_doc *doc, json_t *v, const struct ts_mm_item *i
 static ts_result
 random_value(struct img *im, const struct ts_mm_item *it, struct ts_secret *out)
 {
+	TS_ENSUREF(im->d != NULL, TS_ERR_USAGE, "item %s is \"<random>\": give the top's secrets file (its otp_img_seed)",
+		   it->name);
 	TS_SECRET(be);
 	TS_GUARD(ts_drbg_getrandbits(im->d, 8 * it->size, &be));
 	TS_GUARD(ts_secret_new(out, it->size));
@@ -528,8 +530,8 @@ part_key(const struct ts_otpgen *g, const struct ts_mm_part *p, uint64_t *hi, ui
 			return TS_OK;
 		}
 	}
-	TS_BAILF(TS_ERR_SCHEMA, "partition %s: its key_sel %s is not among the secrets file's scrambling keys", p->name,
-		 p->key_sel);
+	TS_BAILF(TS_ERR_SCHEMA, "partition %s: its key_sel %s is not among the scrambling keys of the secrets file%s",
+		 p->name, p->key_sel, g->seed.data == NULL ? " (none was given)" : "");
 }
 
 /* §8: one partition's bytes, scrambled and digested, into the image at its offset. */
@@ -878,7 +880,7 @@ img_init(struct img *im, struct ts_otpgen *g)
 	im->vals = calloc(im->nitems, sizeof(*im->vals));
 	TS_ENSURE(im->vals != NULL, TS_ERR_NOMEM);
 	(void)snprintf(im->lc_state, sizeof(im->lc_state), "RAW");
-	return ts_drbg_new(&g->seed, &im->d); /* a fresh otpmemimg DRBG per image */
+	return g->seed.data != NULL ? ts_drbg_new(&g->seed, &im->d) : TS_OK; /* a fresh otpmemimg DRBG per image */
 }
 
 /* §7.5: SECRET2 may only be locked in a state where the root key shares are used. */
@@ -944,4 +946,71 @@ ts_otpgen_image(struct ts_otpgen *g, const struct ts_otp_request *req, struct ts
 	}
 	img_free(&im);
 	return r;
+}
+
+/* The otp_consts equivalent: what individualization programs, per partition (same selection as the C file). */
+static ts_result
+consts_json(const struct img *im, json_t *parts)
+{
+	const struct ts_mmap *m = im->g->map;
+	char word[24];
+	for (size_t pi = 0; pi < m->nparts; pi++) {
+		const struct ts_mm_part *p = &m->parts[pi];
+		if (count_selected(im, pi) == 0) {
+			continue;
+		}
+		json_t *items = json_array();
+		TS_ENSURE(items != NULL && json_object_set_new(parts, p->name, items) == 0, TS_ERR_NOMEM);
+		for (size_t j = 0; j < p->nitems; j++) {
+			if (!selected(im, pi, j)) {
+				continue;
+			}
+			const struct ts_mm_item *it = &p->items[j];
+			const struct ts_secret *v = &im->vals[im->first[pi] + j];
+			size_t a = word_size(p);
+			int deferred = 0;
+			json_t *words = json_array();
+			TS_ENSUREF(it->size % a == 0, TS_ERR_SCHEMA, "item %s: %zu bytes is not a multiple of %zu", it->name,
+				   it->size, a);
+			for (size_t i = 0; i < sizeof(non_static) / sizeof(non_static[0]); i++) {
+				deferred |= strcmp(it->name, non_static[i]) == 0;
+			}
+			for (size_t w = 0; w < it->size / a; w++) {
+				uint64_t x = 0;
+				for (size_t b = a; b-- > 0;) {
+					x = x << 8 | v->data[w * a + b];
+				}
+				(void)snprintf(word, sizeof(word), "0x%0*llx", (int)(2 * a), (unsigned long long)x);
+				(void)json_array_append_new(words, json_string(word));
+			}
+			json_t *e = json_pack("{s:s,s:I,s:I,s:o,s:b}", "item", it->name, "offset", (json_int_t)it->offset, "size",
+					      (json_int_t)it->size, "words", words, "deferred", deferred);
+			TS_ENSURE(e != NULL && json_array_append_new(items, e) == 0, TS_ERR_NOMEM);
+		}
+	}
+	return TS_OK;
+}
+
+ts_result
+ts_otpgen_consts(struct ts_otpgen *g, const struct ts_otp_request *req, json_t **out)
+{
+	TS_ENSURE(g != NULL && req != NULL && req->img_cfg != NULL && out != NULL, TS_ERR_NULL);
+	struct img im;
+	json_t *parts = json_object();
+	ts_result r = parts != NULL ? img_init(&im, g) : ts_fail(TS_ERR_NOMEM, 0, __FILE__, __LINE__);
+	if (r.code == 0) {
+		r = merge_file(&im, req->img_cfg, 1);
+		for (size_t i = 0; r.code == 0 && i < req->nadd; i++) {
+			r = merge_file(&im, req->add_cfg[i], 0);
+		}
+	}
+	r = r.code ? r : final_checks(&im);
+	r = r.code ? r : consts_json(&im, parts);
+	img_free(&im);
+	if (r.code != 0) {
+		json_decref(parts);
+		return r;
+	}
+	*out = parts;
+	return TS_OK;
 }

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/ts_buf.h"
 #include "common/ts_otp_lc.h"
 #include "common/ts_otp_map.h"
@@ -22,7 +24,9 @@ struct ts_otpgen;
  * Loads the memory map, the life-cycle definition and the secrets file (its
  * otp_ctrl scrambling keys, digest constants and otp_img_seed).  The
  * secrets' seed_mode must equal mode ("testing" or "tapeout"), else
- * TS_ERR_MODE.  Free with ts_otpgen_free.
+ * TS_ERR_MODE.  secrets may be NULL when no "<random>" value is drawn and no
+ * secret partition is scrambled (e.g. for otp-consts).  Free with
+ * ts_otpgen_free.
  */
 TS_RESULT ts_otpgen_load(const char *mmap, const char *secrets, const char *lc_state, const char *mode,
 			 struct ts_otpgen **out);
@@ -46,6 +50,15 @@ struct ts_otp_request {
  * text to out.  Errors (§14) name the file and the partition or item.
  */
 TS_RESULT ts_otpgen_image(struct ts_otpgen *g, const struct ts_otp_request *req, struct ts_buf *out);
+
+/*
+ * The otp_consts equivalent (docs/provisioning.md): after merging req's
+ * configurations, for every partition the C file would cover, the items
+ * with values as {item, offset, size, words: ["0x..."] (least significant
+ * first), deferred: programmed only at personalization}.  *out is a new
+ * jansson object {partition: [items]}; the caller frees it.
+ */
+TS_RESULT ts_otpgen_consts(struct ts_otpgen *g, const struct ts_otp_request *req, json_t **out);
 
 /* Parses a --data-perm spec into perm[24] (output bit i = input bit perm[i]). TS_ERR_USAGE. */
 TS_RESULT ts_otp_data_perm(const char *spec, unsigned perm[24]);

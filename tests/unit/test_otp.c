@@ -224,7 +224,7 @@ test_otp_secrets_errors(void)
 		"  template_type: \"otp_ctrl\", otp_mmap: { scrambling: { keys: [ { name: \"Secret0Key\", value: 1 } ],\n"
 		"  digests: [ { name: \"D\", iv_value: 1, cnst_value: 2 } ] } } } ] }");
 	CU_ASSERT_TS_ERR(build(nokey, img, NULL, NULL, &out), TS_ERR_SCHEMA);
-	CU_ASSERT_MSG_HAS("SECRET2: its key_sel Secret2Key is not among the secrets file's scrambling keys");
+	CU_ASSERT_MSG_HAS("SECRET2: its key_sel Secret2Key is not among the scrambling keys of the secrets file");
 	const char *tapeout = cfg("tapeout.hjson",
 		"{ seed: { otp_img_seed: { seed_mode: \"tapeout\", value: 77 } }, module: [] }");
 	CU_ASSERT_TS_ERR(build(tapeout, img, NULL, NULL, &out), TS_ERR_MODE);
@@ -234,6 +234,35 @@ test_otp_secrets_errors(void)
 		"  template_type: \"otp_ctrl\", otp_mmap: { scrambling: { keys: [], digests: [ { name: \"D\", iv_value: 1,\n"
 		"  cnst_value: 2 } ] } } } ] }");
 	CU_ASSERT_TS_ERR(build(zero, img, NULL, NULL, &out), TS_ERR_SEED);
+}
+
+/* otp-consts needs no secrets file, unless a value is drawn. */
+static void
+test_otp_consts_without_secrets(void)
+{
+	char mm[8192], lc[8192];
+	struct ts_otpgen *g = NULL;
+	json_t *parts = NULL;
+	vpath(mm, sizeof(mm), "mmap.hjson");
+	vpath(lc, sizeof(lc), "lc_state.hjson");
+	CU_ASSERT_TS_OK(ts_otpgen_load(mm, NULL, lc, "testing", &g));
+	struct ts_otp_request ok = { cfg("c1.hjson", P("{ name: \"CREATOR_SW_CFG\", items: [ { name: \"CFG_A\", value: \"0x5\" } ] }")),
+				     NULL, 0, NULL, 0 };
+	CU_ASSERT_TS_OK(ts_otpgen_consts(g, &ok, &parts));
+	json_t *items = json_object_get(parts, "CREATOR_SW_CFG");
+	CU_ASSERT_EQUAL(json_array_size(items), 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(json_array_get(items, 0), "words"), 0)),
+			       "0x00000005");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(items, 0), "offset")), 16);
+	json_decref(parts);
+	parts = NULL;
+	struct ts_otp_request rnd = { cfg("c2.hjson", P("{ name: \"HW_CFG0\", items: [ { name: \"DEVICE_ID\", value: \"<random>\" } ] }")),
+				      NULL, 0, NULL, 0 };
+	ts_error_clear();
+	CU_ASSERT_TS_ERR(ts_otpgen_consts(g, &rnd, &parts), TS_ERR_USAGE);
+	CU_ASSERT_MSG_HAS("give the top's secrets file");
+	CU_ASSERT_PTR_NULL(parts);
+	ts_otpgen_free(g);
 }
 
 static void
@@ -284,6 +313,7 @@ static CU_TestInfo otp_tests[] = {
 	{ "image_values", test_otp_image_values },
 	{ "error_classes", test_otp_error_classes },
 	{ "secrets_errors", test_otp_secrets_errors },
+	{ "consts_without_secrets", test_otp_consts_without_secrets },
 	{ "data_perm", test_otp_data_perm },
 	CU_TEST_INFO_NULL,
 };
