@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 ts_result
 ts_path_join(struct ts_buf *out, const char *dir, const char *rel)
@@ -177,4 +180,18 @@ ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t len, mode
 	}
 	(void)unlink(tname);
 	return r;
+}
+
+ts_result
+ts_file_sha256(const char *path, char hex[65])
+{
+	TS_BUF(b);
+	unsigned char md[32];
+	unsigned int n = 0;
+	TS_GUARD(ts_file_read(path, 256u * 1024u * 1024u, &b));
+	TS_ENSURE(EVP_Digest(b.data ? b.data : (const uint8_t *)"", b.len, md, &n, EVP_sha256(), NULL) == 1, TS_ERR_CRYPTO);
+	for (unsigned i = 0; i < 32; i++) {
+		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	}
+	return TS_OK;
 }

@@ -14,6 +14,7 @@
 #include "common/ts_file.h"
 #include "common/ts_hjson.h"
 #include "common/ts_otp_img.h"
+#include "common/ts_prov.h"
 
 void
 ts_otp_outputs_free(struct ts_otp_outputs *o)
@@ -239,6 +240,8 @@ const char ts_otp_usage_options[] =
 	"  --c-out FILE       write the C file instead of the image\n"
 	"  --batch FILE       several images in one call: {images: [{img_cfg, add_cfg: [...], data_perm,\n"
 	"                     out | c_out}, ...]}, paths relative to FILE; replaces the five options above\n"
+	"  --sku NAME         take --mmap, --lc-state, --img-cfg and --add-cfg from the SKU's OTP configuration\n"
+	"                     in the provisioning registry (see 'tapeseal prov list')\n"
 	"  --force            replace existing outputs whose content differs\n"
 	"  -h, --help         show this help\n";
 
@@ -251,6 +254,7 @@ ts_otp_args_parse(int argc, char **argv, struct ts_otp_args *a, int *force, int 
 		{ "add-cfg", required_argument, NULL, 'a' },  { "data-perm", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },      { "c-out", required_argument, NULL, 'c' },
 		{ "batch", required_argument, NULL, 'b' },    { "force", no_argument, NULL, 'f' },
+		{ "sku", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -271,6 +275,7 @@ ts_otp_args_parse(int argc, char **argv, struct ts_otp_args *a, int *force, int 
 		case 'o': a->out = optarg; break;
 		case 'c': a->c_out = optarg; break;
 		case 'b': a->batch = optarg; break;
+		case 'k': a->sku = optarg; break;
 		case 'f': *force = 1; break;
 		case 'h': *help = 1; return TS_OK;
 		case 'a':
@@ -282,5 +287,29 @@ ts_otp_args_parse(int argc, char **argv, struct ts_otp_args *a, int *force, int 
 		}
 	}
 	TS_ENSUREF(optind == argc, TS_ERR_USAGE, "unexpected argument '%s'", optind < argc ? argv[optind] : "");
+	return TS_OK;
+}
+
+ts_result
+ts_otp_resolve_sku(const struct ts_prov_registry *r, struct ts_otp_args *a)
+{
+	TS_ENSURE(r != NULL && a != NULL && a->sku != NULL, TS_ERR_NULL);
+	TS_ENSUREF(a->mmap == NULL && a->lc_state == NULL && a->img_cfg == NULL && a->nadd == 0 && a->batch == NULL,
+		   TS_ERR_USAGE, "--sku replaces --mmap, --lc-state, --img-cfg, --add-cfg and --batch");
+	const struct ts_prov_sku *s = ts_prov_sku(r, a->sku);
+	TS_ENSUREF(s != NULL, TS_ERR_USAGE, "no SKU '%s'; see 'tapeseal prov list'", a->sku);
+	TS_ENSUREF(s->e.valid, TS_ERR_SCHEMA, "SKU '%s' has problems; see 'tapeseal prov show %s'", a->sku, a->sku);
+	TS_ENSUREF(strcmp(s->dice_format, "cwt") != 0, TS_ERR_USAGE,
+		   "SKU '%s' uses CWT certificates, which are not supported; use x509", a->sku);
+	const struct ts_prov_otp_cfg *c = ts_prov_otp_cfg(r, s->otp);
+	TS_ENSUREF(c != NULL && c->e.valid, TS_ERR_SCHEMA, "SKU '%s': OTP configuration '%s' is missing or has problems",
+		   a->sku, s->otp);
+	TS_ENSURE(c->noverlays <= TS_OTP_MAX_ADD, TS_ERR_RANGE);
+	a->mmap = c->mmap;
+	a->lc_state = c->lc_state;
+	a->img_cfg = c->base;
+	for (size_t i = 0; i < c->noverlays; i++) {
+		a->add_cfg[a->nadd++] = c->overlays[i];
+	}
 	return TS_OK;
 }

@@ -29,6 +29,7 @@ struct ts_otp_args {
 	const char *out;       /* .vmem path; "BITWIDTH" becomes 24 */
 	const char *c_out;     /* C path */
 	const char *batch;     /* instead of the single-image arguments */
+	const char *sku;       /* the SKU's OTP configuration supplies mmap, lc_state, img_cfg, add_cfg */
 };
 
 struct ts_otp_output {
@@ -59,6 +60,15 @@ void ts_otp_outputs_free(struct ts_otp_outputs *o);
  * *force and *help.  TS_ERR_USAGE with a one-line message otherwise.
  */
 TS_RESULT ts_otp_args_parse(int argc, char **argv, struct ts_otp_args *a, int *force, int *help);
+
+struct ts_prov_registry;
+
+/*
+ * Fills mmap, lc_state, img_cfg and add_cfg from a->sku's OTP configuration
+ * in r (borrowed; keep it alive while a is used).  Refuses an unknown or
+ * invalid SKU, a CWT SKU, and those options given as well (TS_ERR_USAGE).
+ */
+TS_RESULT ts_otp_resolve_sku(const struct ts_prov_registry *r, struct ts_otp_args *a);
 
 /* The option summary shared by both halves' --help. */
 extern const char ts_otp_usage_options[];

@@ -8,9 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "common/ts_file.h"
 
 /* A field of a descriptor exists when struct_size covers it. */
@@ -51,20 +48,6 @@ safe_path(const char *real, const char *lib)
 }
 
 static ts_result
-file_sha256(const char *path, char hex[65])
-{
-	TS_BUF(b);
-	unsigned char md[32];
-	unsigned int n = 0;
-	TS_GUARD(ts_file_read(path, 256u * 1024u * 1024u, &b));
-	TS_ENSURE(EVP_Digest(b.data ? b.data : (const uint8_t *)"", b.len, md, &n, EVP_sha256(), NULL) == 1, TS_ERR_CRYPTO);
-	for (unsigned i = 0; i < 32; i++) {
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
-	return TS_OK;
-}
-
-static ts_result
 check_descriptor(const struct ts_prov_ext *d, const char *lib)
 {
 	TS_ENSUREF(d != NULL, TS_ERR_SCHEMA, "extension %s: %s returned no descriptor", lib, TS_PROV_EXT_ENTRY);
@@ -92,7 +75,7 @@ open_file(const char *ext_dir, const struct ts_prov_lib *lib, struct ts_prov_loa
 	TS_ENSUREF(strncmp(real, real_dir, n) == 0 && real[n] == '/' && strchr(real + n + 1, '/') == NULL, TS_ERR_MODE,
 		   "extension %s: %s is not in %s; extensions load only from $PROV_EXTS_DIR/lib", lib->spec, real, real_dir);
 	TS_GUARD(safe_path(real, lib->spec));
-	TS_GUARD(file_sha256(real, l->sha256));
+	TS_GUARD(ts_file_sha256(real, l->sha256));
 	TS_ENSUREF(lib->pin[0] == '\0' || strcmp(lib->pin, l->sha256) == 0, TS_ERR_MODE,
 		   "extension %s: SHA-256 %s does not match the pinned %s", lib->spec, l->sha256, lib->pin);
 	(void)snprintf(l->path, sizeof(l->path), "%s", real);
@@ -107,7 +90,7 @@ open_file(const char *ext_dir, const struct ts_prov_lib *lib, struct ts_prov_loa
 }
 
 static ts_result
-load_one(const char *ext_dir, const struct ts_prov_lib *lib, const char *sku, struct ts_prov_loaded *l)
+load_one(const char *ext_dir, const struct ts_prov_lib *lib, const char *sku, int run_init, struct ts_prov_loaded *l)
 {
 	(void)snprintf(l->spec, sizeof(l->spec), "%s", lib->spec);
 	if (strcmp(lib->spec, "builtin:example") == 0) {
@@ -116,17 +99,17 @@ load_one(const char *ext_dir, const struct ts_prov_lib *lib, const char *sku, st
 		TS_ENSUREF(ext_dir != NULL && *ext_dir != '\0', TS_ERR_USAGE, "extension %s needs PROV_EXTS_DIR", lib->spec);
 		TS_GUARD(open_file(ext_dir, lib, l));
 	}
-	if (l->d != NULL && HAS(l->d, init) && l->d->init != NULL) {
+	if (run_init && l->d != NULL && HAS(l->d, init) && l->d->init != NULL) {
 		int rc = l->d->init(sku, ext_dir != NULL ? ext_dir : "", &l->ctx);
 		TS_ENSUREF(rc == 0, TS_ERR_SCHEMA, "extension %s (%s): init returned %d", lib->spec,
 			   l->d->name ? l->d->name : "?", rc);
 	}
-	l->inited = 1;
+	l->inited = run_init;
 	return TS_OK;
 }
 
 ts_result
-ts_prov_ext_load(const char *ext_dir, const struct ts_prov_lib *libs, size_t n, const char *sku,
+ts_prov_ext_load(const char *ext_dir, const struct ts_prov_lib *libs, size_t n, const char *sku, int run_init,
 		 struct ts_prov_exts *out)
 {
 	TS_ENSURE(out != NULL && (libs != NULL || n == 0), TS_ERR_NULL);
@@ -134,7 +117,7 @@ ts_prov_ext_load(const char *ext_dir, const struct ts_prov_lib *libs, size_t n, 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
 		out->n = i + 1;
-		ts_result r = load_one(ext_dir, &libs[i], sku, &out->l[i]);
+		ts_result r = load_one(ext_dir, &libs[i], sku, run_init, &out->l[i]);
 		if (r.code != 0) {
 			ts_prov_ext_unload(out);
 			return r;

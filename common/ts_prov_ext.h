@@ -32,12 +32,12 @@ struct ts_prov_exts {
 };
 
 /*
- * Loads the libraries in order (borrowed specs), calling each init with sku
- * and ext_dir.  Errors (TS_ERR_MODE, TS_ERR_SYMLINK, TS_ERR_SCHEMA, TS_ERR_IO)
+ * Loads the libraries in order (borrowed specs) and, when run_init, calls
+ * each init with sku and ext_dir (inspection alone skips it).  Errors (TS_ERR_MODE, TS_ERR_SYMLINK, TS_ERR_SCHEMA, TS_ERR_IO)
  * name the library and the refusal; nothing stays loaded on failure.
  */
 TS_RESULT ts_prov_ext_load(const char *ext_dir, const struct ts_prov_lib *libs, size_t n, const char *sku,
-			   struct ts_prov_exts *out);
+			   int run_init, struct ts_prov_exts *out);
 
 /* Calls every fini and unloads.  Safe on an empty set. */
 void ts_prov_ext_unload(struct ts_prov_exts *e);

@@ -17,6 +17,8 @@ static const char usage[] =
 	"  generate   write the testing artifacts of a top (no arguments: the bundled demo top)\n"
 	"  verify     regenerate in memory and compare with the files on disk\n"
 	"  otp-image  build OTP images (.vmem or C) from a testing secrets file, bit-exact with gen-otp-img\n"
+	"  otp-consts print an SKU's OTP values as individualization programs them (JSON)\n"
+	"  prov       list the provisioning registry (SKUs, OTP configurations), or show one SKU\n"
 	"  scan DIR   exit 1 listing tapeout material under DIR (for a public repository's CI)\n"
 	"\n"
 	"Run 'tapeseal COMMAND --help' for a command's options.  'tapeseal --version' prints the version.\n";
@@ -46,6 +48,12 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "otp-image") == 0) {
 		return public_otp_image_main(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "prov") == 0) {
+		return public_prov_main(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "otp-consts") == 0) {
+		return public_otp_consts_main(argc - 1, argv + 1);
 	}
 	if (strcmp(argv[1], "scan") == 0) {
 		return public_scan_main(argc - 1, argv + 1);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/ts_otp_job.h"
+#include "common/ts_prov.h"
 #include "common/ts_stage.h"
 
 static const char usage_head[] =
@@ -59,7 +60,13 @@ public_otp_image_main(int argc, char **argv)
 		free(out);
 		return 0;
 	}
-	ts_result r = ts_otp_build(&a, out);
+	struct ts_prov_registry *reg = NULL;
+	ts_result r = TS_OK;
+	if (a.sku != NULL) {
+		r = ts_prov_load(ts_prov_builtin_path(), getenv("PROV_EXTS_DIR"), &reg);
+		r = r.code ? r : ts_otp_resolve_sku(reg, &a);
+	}
+	r = r.code ? r : ts_otp_build(&a, out);
 	r = r.code ? r : check_paths(out);
 	r = r.code ? r : ts_otp_write(out, 0644, force, st);
 	for (size_t i = 0; r.code == 0 && i < out->n; i++) {
@@ -67,6 +74,7 @@ public_otp_image_main(int argc, char **argv)
 	}
 	ts_otp_outputs_free(out);
 	free(out);
+	ts_prov_free(reg);
 	if (r.code != 0) {
 		return public_fail("otp-image");
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/ts_otp_job.h"
+#include "common/ts_prov.h"
 #include "common/ts_stage.h"
 #include "secure/secure_guard.h"
 
@@ -64,7 +65,13 @@ secure_otp_image_run(int argc, char **argv)
 		free(out);
 		return 0;
 	}
-	ts_result r = ts_otp_build(&a, out);
+	struct ts_prov_registry *reg = NULL;
+	ts_result r = TS_OK;
+	if (a.sku != NULL) {
+		r = ts_prov_load(ts_prov_builtin_path(), getenv("PROV_EXTS_DIR"), &reg);
+		r = r.code ? r : ts_otp_resolve_sku(reg, &a);
+	}
+	r = r.code ? r : ts_otp_build(&a, out);
 	r = r.code ? r : guard(out);
 	r = r.code ? r : ts_otp_write(out, 0600, force, st);
 	for (size_t i = 0; r.code == 0 && i < out->n; i++) {
@@ -72,5 +79,6 @@ secure_otp_image_run(int argc, char **argv)
 	}
 	ts_otp_outputs_free(out);
 	free(out);
+	ts_prov_free(reg);
 	return r.code != 0 ? secure_fail("otp-image") : 0;
 }

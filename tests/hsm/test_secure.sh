@@ -89,14 +89,14 @@ check "secrets gone" test ! -e "$tmp/t/data/autogen/top_demo.secrets.testing.gen
 # --- otp-image from the tapeout secrets file just generated (and never from a testing one)
 V=$SRC/tests/vectors/otp
 printf '{ partitions: [ { name: "LIFE_CYCLE", state: "DEV", count: 1 } ] }\n' > "$tmp/img.hjson"
-run_cmd 0 "$S" otp-image --mmap "$SRC/seeds/top_demo_otp_mmap.hjson" --secrets "$tmp/a/data/autogen/top_demo.secrets.tapeout.gen.hjson" \
+run_cmd 0 "$S" otp-image --mmap "$SRC/policies/prov/otp/top_demo_otp_mmap.hjson" --secrets "$tmp/a/data/autogen/top_demo.secrets.tapeout.gen.hjson" \
 	--lc-state "$V/lc_state.hjson" --img-cfg "$tmp/img.hjson" --out "$tmp/a/otp.BITWIDTH.vmem"
 check "tapeout image 0600" test "$(stat -c %a "$tmp/a/otp.24.vmem")" = 600
 run_cmd 1 "$S" otp-image --mmap "$V/mmap.hjson" --secrets "$V/secrets.hjson" --lc-state "$V/lc_state.hjson" \
 	--img-cfg "$tmp/img.hjson" --out "$tmp/a/t.vmem" && has "$err" "is not in seed mode 'tapeout'"
 check "nothing written" test ! -e "$tmp/a/t.vmem"
 mkdir -p "$tmp/x/testing"
-run_cmd 1 "$S" otp-image --mmap "$SRC/seeds/top_demo_otp_mmap.hjson" --secrets "$tmp/a/data/autogen/top_demo.secrets.tapeout.gen.hjson" \
+run_cmd 1 "$S" otp-image --mmap "$SRC/policies/prov/otp/top_demo_otp_mmap.hjson" --secrets "$tmp/a/data/autogen/top_demo.secrets.tapeout.gen.hjson" \
 	--lc-state "$V/lc_state.hjson" --img-cfg "$tmp/img.hjson" --out "$tmp/x/testing/t.vmem" && has "$err" "under a 'testing' directory"
 
 # --- golden: an imported known master; the engine on libcrypto-HMAC seeds gives the same bytes

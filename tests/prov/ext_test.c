@@ -1,0 +1,82 @@
+/*
+ * Test extensions, one source built several ways (TS_TEST_EXT_*):
+ *   ext_a / ext_b  record their hooks through api->log with the ctx init gave them
+ *   ext_abi2       ABI major 2
+ *   ext_short      struct_size shorter than ABI 1.0
+ *   ext_noentry    no entry point
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tapeseal/prov_ext.h"
+
+#ifndef TS_TEST_EXT_NAME
+#define TS_TEST_EXT_NAME "a"
+#endif
+#ifndef TS_TEST_EXT_MAJOR
+#define TS_TEST_EXT_MAJOR TS_PROV_EXT_ABI_MAJOR
+#endif
+#ifndef TS_TEST_EXT_SIZE
+#define TS_TEST_EXT_SIZE sizeof(struct ts_prov_ext)
+#endif
+#ifndef TS_TEST_EXT_ENTRY
+#define TS_TEST_EXT_ENTRY tapeseal_prov_ext_v1
+#endif
+
+const struct ts_prov_ext *TS_TEST_EXT_ENTRY(void);
+
+static int
+test_init(const char *sku, const char *ext_dir, void **ctx)
+{
+	char *c = malloc(128);
+	(void)ext_dir;
+	if (c == NULL) {
+		return TS_PROV_EFAIL;
+	}
+	(void)snprintf(c, 128, "%s@%s", TS_TEST_EXT_NAME, sku);
+	*ctx = c;
+	return TS_PROV_OK;
+}
+
+static void
+test_fini(void *ctx)
+{
+	free(ctx);
+}
+
+static int
+test_pre(struct ts_pre_endorse *p)
+{
+	char msg[160];
+	(void)snprintf(msg, sizeof(msg), "pre %s", (const char *)p->ctx);
+	p->api->log(msg);
+	return strcmp(TS_TEST_EXT_NAME, "fail") == 0 ? TS_PROV_EFAIL : TS_PROV_OK;
+}
+
+static int
+test_post(struct ts_post_endorse *p)
+{
+	char msg[160];
+	(void)snprintf(msg, sizeof(msg), "post %s", (const char *)p->ctx);
+	p->api->log(msg);
+	return TS_PROV_OK;
+}
+
+static const struct ts_prov_ext descriptor = {
+	.struct_size = TS_TEST_EXT_SIZE,
+	.abi_major = TS_TEST_EXT_MAJOR,
+	.abi_minor = 0,
+	.name = TS_TEST_EXT_NAME,
+	.version = "test",
+	.init = test_init,
+	.fini = test_fini,
+	.pre_cert_endorse = test_pre,
+	.post_cert_endorse = test_post,
+};
+
+const struct ts_prov_ext *
+TS_TEST_EXT_ENTRY(void)
+{
+	return &descriptor;
+}
