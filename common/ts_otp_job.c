@@ -299,7 +299,7 @@ ts_otp_resolve_sku(const struct ts_prov_registry *r, struct ts_otp_args *a)
 	const struct ts_prov_sku *s = ts_prov_sku(r, a->sku);
 	TS_ENSUREF(s != NULL, TS_ERR_USAGE, "no SKU '%s'; see 'tapeseal prov list'", a->sku);
 	TS_ENSUREF(s->e.valid, TS_ERR_SCHEMA, "SKU '%s' has problems; see 'tapeseal prov show %s'", a->sku, a->sku);
-	TS_ENSUREF(strcmp(s->dice_format, "cwt") != 0, TS_ERR_USAGE,
+	TS_ENSUREF(strcmp(s->dice_format, "cwt") != 0, TS_ERR_SCHEMA,
 		   "SKU '%s' uses CWT certificates, which are not supported; use x509", a->sku);
 	const struct ts_prov_otp_cfg *c = ts_prov_otp_cfg(r, s->otp);
 	TS_ENSUREF(c != NULL && c->e.valid, TS_ERR_SCHEMA, "SKU '%s': OTP configuration '%s' is missing or has problems",

@@ -93,7 +93,9 @@ static ts_result
 load_one(const char *ext_dir, const struct ts_prov_lib *lib, const char *sku, int run_init, struct ts_prov_loaded *l)
 {
 	(void)snprintf(l->spec, sizeof(l->spec), "%s", lib->spec);
-	if (strcmp(lib->spec, "builtin:example") == 0) {
+	if (strcmp(lib->spec, "builtin:default") == 0) {
+		l->d = ts_prov_builtin_default();
+	} else if (strcmp(lib->spec, "builtin:example") == 0) {
 		l->d = ts_prov_builtin_example();
 	} else if (!lib->builtin) {
 		TS_ENSUREF(ext_dir != NULL && *ext_dir != '\0', TS_ERR_USAGE, "extension %s needs PROV_EXTS_DIR", lib->spec);

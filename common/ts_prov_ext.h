@@ -48,7 +48,8 @@ TS_RESULT ts_prov_ext_post_endorse(struct ts_prov_exts *e, struct ts_post_endors
 TS_RESULT ts_prov_ext_inject(struct ts_prov_exts *e, struct ts_inject_ctx *p);
 TS_RESULT ts_prov_ext_post_boot(struct ts_prov_exts *e, const struct ts_response *resp, char *expect, size_t cap);
 
-/* The descriptor of the built-in example extension (common/prov_ext/example_ext.c). */
+/* The descriptors of the built-in extensions (common/prov_ext/{default,example}_ext.c). */
+const struct ts_prov_ext *ts_prov_builtin_default(void);
 const struct ts_prov_ext *ts_prov_builtin_example(void);
 
 #endif

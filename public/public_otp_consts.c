@@ -15,10 +15,14 @@ static const char usage[] =
 	"\n"
 	"Prints, as JSON, the OTP values an individualization step programs for the SKU: for each\n"
 	"partition the C preload file would cover (e.g. CREATOR_SW_CFG, OWNER_SW_CFG), the items with\n"
-	"values as {item, offset, size, words (32-bit, least significant first), deferred}.  Deferred\n"
+	"values as {item, offset, size, words, deferred}; words are the partition's access granules\n"
+	"(32-bit; 64-bit in a secret partition), least significant first, in hex.  Deferred\n"
 	"items (MANUF_STATE, ROM_BOOTSTRAP_DIS, ...) are programmed only at personalization.  The values\n"
 	"come from the SKU's OTP configuration, the same source 'tapeseal otp-image --sku' builds images\n"
-	"from.  --secrets is needed only when the configuration draws \"<random>\" values.\n";
+	"from.  --secrets is needed when the configuration draws \"<random>\" values anywhere (the\n"
+	"draws are sequential, as in gen-otp-img).\n"
+	"\n"
+	"Exit status: 0 on success, 1 on any error, 2 on bad usage or an unknown SKU.\n";
 
 int
 public_otp_consts_main(int argc, char **argv)
@@ -64,5 +68,9 @@ public_otp_consts_main(int argc, char **argv)
 	}
 	ts_otpgen_free(g);
 	ts_prov_free(r);
-	return res.code != 0 ? public_fail("otp-consts") : 0;
+	if (res.code != 0) {
+		(void)public_fail("otp-consts");
+		return res.code == TS_ERR_USAGE ? 2 : 1;
+	}
+	return 0;
 }

@@ -13,11 +13,13 @@ static const char usage_head[] =
 	"Usage: tapeseal otp-image --mmap FILE --secrets FILE --lc-state FILE\n"
 	"                          --img-cfg FILE [--add-cfg FILE]... [--data-perm SPEC] (--out FILE | --c-out FILE)\n"
 	"       tapeseal otp-image --mmap FILE --secrets FILE --lc-state FILE --batch FILE\n"
+	"       tapeseal otp-image --sku NAME --secrets FILE [--data-perm SPEC] (--out FILE | --c-out FILE)\n"
 	"\n"
 	"Builds OTP images (.vmem, or the C file) byte for byte as OpenTitan's gen-otp-img does, from a\n"
 	"TESTING secrets file (tapeout images come from tapeseal-secure).  A batch builds many images of\n"
 	"one top while parsing the inputs and generating the life-cycle codewords once.  All outputs are\n"
-	"written together or not at all.\n"
+	"written together or not at all.  Exit status: 0 on success, 1 on any error (nothing is\n"
+	"written), 2 on bad usage or an unknown SKU.\n"
 	"\n"
 	"Options:\n";
 
@@ -76,7 +78,8 @@ public_otp_image_main(int argc, char **argv)
 	free(out);
 	ts_prov_free(reg);
 	if (r.code != 0) {
-		return public_fail("otp-image");
+		(void)public_fail("otp-image");
+		return r.code == TS_ERR_USAGE ? 2 : 1;
 	}
 	return 0;
 }

@@ -110,6 +110,13 @@ libs_json(const char *ext_dir, const struct ts_prov_sku *s, const struct ts_prov
 {
 	struct ts_prov_exts exts;
 	json_t *arr = json_array();
+	if (!s->e.valid) { /* its problems are listed; a library entry may be among them */
+		for (size_t i = 0; i < n; i++) {
+			(void)json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "lib", libs[i].spec, "path", "",
+								   "sha256", "", "name", "-", "version", "-", "abi", "-"));
+		}
+		return arr;
+	}
 	ts_error_clear();
 	if (ts_prov_ext_load(ext_dir, libs, n, s->e.name, 0, &exts).code != 0) {
 		fprintf(stderr, "%s\n", ts_last_error_message());
@@ -123,7 +130,7 @@ libs_json(const char *ext_dir, const struct ts_prov_sku *s, const struct ts_prov
 			(void)snprintf(abi, sizeof(abi), "%u.%u", l->d->abi_major, l->d->abi_minor);
 		}
 		(void)json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "lib", l->spec, "path", l->path,
-							   "sha256", l->sha256, "name", l->d && l->d->name ? l->d->name : "default",
+							   "sha256", l->sha256, "name", l->d && l->d->name ? l->d->name : "-",
 							   "version", l->d && l->d->version ? l->d->version : "-", "abi", abi));
 	}
 	ts_prov_ext_unload(&exts);

@@ -80,5 +80,9 @@ secure_otp_image_run(int argc, char **argv)
 	ts_otp_outputs_free(out);
 	free(out);
 	ts_prov_free(reg);
-	return r.code != 0 ? secure_fail("otp-image") : 0;
+	if (r.code != 0) {
+		(void)secure_fail("otp-image");
+		return r.code == TS_ERR_USAGE ? 2 : 1;
+	}
+	return 0;
 }

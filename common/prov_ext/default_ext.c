@@ -1,13 +1,18 @@
 /*
  * The default provisioning extension: no hooks, so every step does what the
- * upstream defaults do (nothing).  Built from the tree as
- * tapeseal_prov_ext_default.so; SKUs normally say "builtin:default" instead.
+ * upstream defaults do (nothing).  SKUs say "builtin:default", which is this
+ * code linked into tapeseal; it is also built from the tree as
+ * tapeseal_prov_ext_default.so, the smallest library the loader accepts.
  */
 #include <stddef.h>
 
 #include "tapeseal/prov_ext.h"
 
-const struct ts_prov_ext *tapeseal_prov_ext_v1(void);
+#ifndef TS_PROV_DEFAULT_ENTRY
+#define TS_PROV_DEFAULT_ENTRY tapeseal_prov_ext_v1
+#endif
+
+const struct ts_prov_ext *TS_PROV_DEFAULT_ENTRY(void);
 
 static const struct ts_prov_ext descriptor = {
 	.struct_size = sizeof(struct ts_prov_ext),
@@ -18,7 +23,7 @@ static const struct ts_prov_ext descriptor = {
 };
 
 const struct ts_prov_ext *
-tapeseal_prov_ext_v1(void)
+TS_PROV_DEFAULT_ENTRY(void)
 {
 	return &descriptor;
 }

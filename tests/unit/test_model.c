@@ -38,7 +38,7 @@ test_model_loads_demo(void)
 	CU_ASSERT(top->has_otp_ctrl);
 	CU_ASSERT_EQUAL(top->nmods, 6);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(top->otp);
-	CU_ASSERT_EQUAL(top->otp->nparts, 4);
+	CU_ASSERT_EQUAL(top->otp->nparts, 6);
 	/* Phase B: generic types grouped (sram_ctrl_main, sram_ctrl_ret together), then ipgen order. */
 	static const char *const want[] = { "lc_ctrl", "sram_ctrl_main", "sram_ctrl_ret", "aes", "otp_ctrl",
 					    "rv_core_ibex" };
@@ -51,9 +51,9 @@ test_model_loads_demo(void)
 	CU_ASSERT_EQUAL(top->mods[0].params[1].randwidth, 240);
 	CU_ASSERT_EQUAL(top->mods[3].params[2].randwidth, 1280);
 	/* The mubi item is fixed, the digest random. */
-	CU_ASSERT(!top->otp->parts[2].items[1].inv.random);
-	CU_ASSERT_EQUAL(top->otp->parts[2].items[1].inv.value.data[0], 105);
-	CU_ASSERT(top->otp->parts[2].items[2].inv.random);
+	CU_ASSERT(!top->otp->parts[4].items[1].inv.random);
+	CU_ASSERT_EQUAL(top->otp->parts[4].items[1].inv.value.data[0], 105);
+	CU_ASSERT(top->otp->parts[4].items[2].inv.random);
 	ts_top_free(top);
 }
 

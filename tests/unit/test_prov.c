@@ -92,7 +92,7 @@ test_prov_builtin_registry(void)
 	/* CWT is declared but refused when used. */
 	struct ts_otp_args a = { .mode = "testing", .sku = "demo_dice_cwt" };
 	ts_error_clear();
-	CU_ASSERT_TS_ERR(ts_otp_resolve_sku(r, &a), TS_ERR_USAGE);
+	CU_ASSERT_TS_ERR(ts_otp_resolve_sku(r, &a), TS_ERR_SCHEMA);
 	CU_ASSERT_MSG_HAS("CWT certificates, which are not supported");
 	ts_prov_free(r);
 }
