@@ -112,6 +112,9 @@ write_cfg acme '' '[]' '[ "@exts/otp/ext_a.so" ]'
 problem "device_ext_libs: '@exts/otp/ext_a.so' is neither builtin:default, builtin:example nor @exts/lib/<file>.so"
 write_cfg acme '' '[]' '[ { lib: "@exts/lib/ext_a.so", sha256: "00" } ]'
 problem "device_ext_libs: sha256 is 64 hex digits"
+# show lists an invalid SKU's problems without trying to load its libraries
+run_cmd 1 "$T" prov show acme && has "$err" "sha256 is 64 hex digits"
+case "$err" in *"No such file"*) bad "show loaded a library of an invalid SKU: $err" ;; *) ok ;; esac
 write_cfg acme '' '[]' '[]'
 sed -i 's/dice_format: "x509"/dice_format: "cwt"/' "$E/cfg.hjson"
 run_cmd 0 "$T" prov list && has "$out" "acme             otp ac00   cwt"
