@@ -11,34 +11,10 @@
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
 
+#include "hsm/hsm_int.h"
+
 #define MAX_PIN 256
 #define MAX_SLOTS 64
-
-struct hsm_session {
-	CK_FUNCTION_LIST *fl;
-	CK_SESSION_HANDLE sh;
-	CK_SLOT_ID slot;
-	CK_TOKEN_INFO token;
-	int initialized;
-	int open;
-	int logged_in;
-	const struct hsm_target *t;
-	struct hsm_transcript *tr;
-};
-
-/* Logs one call, then turns a failure into a one-line error naming the step. */
-static ts_result
-step(struct hsm_session *s, const char *fn, CK_RV rv, const char *object, const char *hint)
-{
-	char name[32];
-	TS_GUARD(hsm_transcript_log(s->tr, fn, rv, object));
-	if (rv == CKR_OK) {
-		return TS_OK;
-	}
-	return ts_failf(TS_ERR_P11, __FILE__, __LINE__, "PKCS#11 %s%s%s failed: %s (%s); %s", fn,
-			object ? " on " : "", object ? object : "", hsm_rv_name(rv, name, sizeof(name)),
-			p11_kit_strerror(rv), hint);
-}
 
 static void
 trim_copy(char *dst, size_t dlen, const CK_UTF8CHAR *src, size_t slen)
@@ -120,7 +96,7 @@ load_module(struct hsm_session *s)
 		TS_BAILF(TS_ERR_P11, "PKCS#11 module %s: cannot load: %s; check module-path in the HSM URI",
 			 s->t->module_path, m ? m : "unknown error");
 	}
-	TS_GUARD(step(s, "C_Initialize", p11_kit_module_initialize(s->fl), NULL,
+	TS_GUARD(hsm_step(s, "C_Initialize", p11_kit_module_initialize(s->fl), NULL,
 		      "check the module's configuration (for SoftHSM2: SOFTHSM2_CONF)"));
 	s->initialized = 1;
 	return TS_OK;
@@ -132,11 +108,11 @@ select_token(struct hsm_session *s)
 	CK_SLOT_ID slots[MAX_SLOTS];
 	CK_ULONG n = MAX_SLOTS;
 	size_t matches = 0;
-	TS_GUARD(step(s, "C_GetSlotList", s->fl->C_GetSlotList(CK_TRUE, slots, &n), NULL,
+	TS_GUARD(hsm_step(s, "C_GetSlotList", s->fl->C_GetSlotList(CK_TRUE, slots, &n), NULL,
 		      "the module could not list its tokens"));
 	for (CK_ULONG i = 0; i < n; i++) {
 		CK_TOKEN_INFO ti;
-		TS_GUARD(step(s, "C_GetTokenInfo", s->fl->C_GetTokenInfo(slots[i], &ti), NULL,
+		TS_GUARD(hsm_step(s, "C_GetTokenInfo", s->fl->C_GetTokenInfo(slots[i], &ti), NULL,
 			      "the module could not describe a token"));
 		if (p11_kit_uri_match_token_info(s->t->p11uri, &ti)) {
 			if (matches++ == 0) {
@@ -162,7 +138,7 @@ login(struct hsm_session *s)
 	if (rv == CKR_USER_ALREADY_LOGGED_IN) {
 		rv = CKR_OK;
 	}
-	TS_GUARD(step(s, "C_Login", rv, NULL,
+	TS_GUARD(hsm_step(s, "C_Login", rv, NULL,
 		      "check the PIN source; tapeseal never retries a login (HSMs lock PINs)"));
 	s->logged_in = 1;
 	return TS_OK;
@@ -174,7 +150,7 @@ open_all(struct hsm_session *s, int rw)
 	TS_GUARD(load_module(s));
 	TS_GUARD(select_token(s));
 	CK_FLAGS flags = CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0);
-	TS_GUARD(step(s, "C_OpenSession", s->fl->C_OpenSession(s->slot, flags, NULL, NULL, &s->sh), NULL,
+	TS_GUARD(hsm_step(s, "C_OpenSession", s->fl->C_OpenSession(s->slot, flags, NULL, NULL, &s->sh), NULL,
 		      "the token refused a session"));
 	s->open = 1;
 	return login(s);
@@ -205,15 +181,15 @@ teardown(struct hsm_session *s)
 	ts_result r = TS_OK;
 	ts_result x;
 	if (s->logged_in) {
-		x = step(s, "C_Logout", s->fl->C_Logout(s->sh), NULL, "logging out failed");
+		x = hsm_step(s, "C_Logout", s->fl->C_Logout(s->sh), NULL, "logging out failed");
 		r = r.code != 0 ? r : x;
 	}
 	if (s->open) {
-		x = step(s, "C_CloseSession", s->fl->C_CloseSession(s->sh), NULL, "closing the session failed");
+		x = hsm_step(s, "C_CloseSession", s->fl->C_CloseSession(s->sh), NULL, "closing the session failed");
 		r = r.code != 0 ? r : x;
 	}
 	if (s->initialized) {
-		x = step(s, "C_Finalize", p11_kit_module_finalize(s->fl), NULL, "finalising the module failed");
+		x = hsm_step(s, "C_Finalize", p11_kit_module_finalize(s->fl), NULL, "finalising the module failed");
 		r = r.code != 0 ? r : x;
 	}
 	if (s->fl != NULL) {
@@ -248,10 +224,10 @@ hsm_find_secret_key(struct hsm_session *s, const char *label, CK_OBJECT_HANDLE *
 	};
 	CK_OBJECT_HANDLE found[2];
 	CK_ULONG n = 0;
-	TS_GUARD(step(s, "C_FindObjectsInit", s->fl->C_FindObjectsInit(s->sh, tmpl, 2), label, "search failed"));
+	TS_GUARD(hsm_step(s, "C_FindObjectsInit", s->fl->C_FindObjectsInit(s->sh, tmpl, 2), label, "search failed"));
 	CK_RV rv = s->fl->C_FindObjects(s->sh, found, 2, &n);
-	TS_GUARD(step(s, "C_FindObjects", rv, label, "search failed"));
-	TS_GUARD(step(s, "C_FindObjectsFinal", s->fl->C_FindObjectsFinal(s->sh), label, "search failed"));
+	TS_GUARD(hsm_step(s, "C_FindObjects", rv, label, "search failed"));
+	TS_GUARD(hsm_step(s, "C_FindObjectsFinal", s->fl->C_FindObjectsFinal(s->sh), label, "search failed"));
 	*count = n;
 	*h = n > 0 ? found[0] : CK_INVALID_HANDLE;
 	return TS_OK;
@@ -282,7 +258,7 @@ hsm_key_attrs(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, stru
 		{ CKA_VALUE_LEN, &vlen, sizeof(vlen) },
 		{ CKA_ID, a->id, sizeof(a->id) },
 	};
-	TS_GUARD(step(s, "C_GetAttributeValue", s->fl->C_GetAttributeValue(s->sh, h, t, 10), label,
+	TS_GUARD(hsm_step(s, "C_GetAttributeValue", s->fl->C_GetAttributeValue(s->sh, h, t, 10), label,
 		      "the master key's attributes cannot be read"));
 	a->local = flag(local);
 	a->always_sensitive = flag(asens);
@@ -315,9 +291,9 @@ hsm_hmac_sha256(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, co
 	TS_SECRET(mac);
 	CK_ULONG n = 32;
 	TS_GUARD(ts_secret_new(&mac, 32));
-	TS_GUARD(step(s, "C_SignInit", s->fl->C_SignInit(s->sh, &mech, h), label,
+	TS_GUARD(hsm_step(s, "C_SignInit", s->fl->C_SignInit(s->sh, &mech, h), label,
 		      "the master key must allow CKM_SHA256_HMAC signing"));
-	TS_GUARD(step(s, "C_Sign", s->fl->C_Sign(s->sh, (CK_BYTE_PTR)(uintptr_t)msg, len, mac.data, &n), label,
+	TS_GUARD(hsm_step(s, "C_Sign", s->fl->C_Sign(s->sh, (CK_BYTE_PTR)(uintptr_t)msg, len, mac.data, &n), label,
 		      "HMAC derivation failed"));
 	TS_ENSUREF(n == 32, TS_ERR_P11, "PKCS#11 C_Sign on %s returned %lu bytes, not 32", label, (unsigned long)n);
 	ts_secret_move(out, &mac);
@@ -348,7 +324,7 @@ hsm_master_generate(struct hsm_session *s, const char *label, const uint8_t *id,
 		{ CKA_ID, (void *)(uintptr_t)id, id_len },
 		{ CKA_MODIFIABLE, &f, 1 },
 	};
-	return step(s, "C_GenerateKey",
+	return hsm_step(s, "C_GenerateKey",
 		    s->fl->C_GenerateKey(s->sh, &mech, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), out), label,
 		    "the token refused to generate the master key (needs CKM_GENERIC_SECRET_KEY_GEN)");
 }

@@ -27,6 +27,7 @@ struct hsm_key_attrs {
 	int sensitive;
 	int sign;
 	int generic_secret;   /* CKA_KEY_TYPE == CKK_GENERIC_SECRET */
+	int ec;               /* CKA_KEY_TYPE == CKK_EC */
 	unsigned long value_len;
 	uint8_t id[64];
 	size_t id_len;

@@ -33,6 +33,9 @@ int secure_purge_run(const struct secure_opts *o);
 /* otp-image parses its own options (shared with the public half). */
 int secure_otp_image_run(int argc, char **argv);
 
+/* ca init / ca show: the provisioning certificate authorities in the HSM (argv from "ca"). */
+int secure_ca_run(int argc, char **argv);
+
 /* Prints "tapeseal-secure <cmd>: <message>" and returns 1. */
 int secure_fail(const char *cmd);
 

@@ -33,6 +33,9 @@ static const char usage[] =
 	"        delete the testing artifacts of a top directory\n"
 	"  otp-image --mmap FILE --secrets FILE --lc-state FILE (--img-cfg FILE ... | --batch FILE)\n"
 	"        build OTP images from the tapeout secrets file (see 'tapeseal-secure otp-image --help')\n"
+	"  ca init --hsm URI --role dice|ext --subject DN [--days N] [--out FILE]\n"
+	"  ca show --hsm URI --role dice|ext [--out FILE]\n"
+	"        create (once) or show a provisioning CA: P-256 key and certificate inside the HSM\n"
 	"\n"
 	"URI: pkcs11:token=<label>;object=<master label>?module-path=<module>&pin-source=file:<path>\n"
 	"See 'tapeseal-secure COMMAND --help' and docs/tapeout.md.\n";
@@ -111,6 +114,9 @@ dispatch(int argc, char **argv)
 	}
 	if (strcmp(cmd, "otp-image") == 0) {
 		return secure_otp_image_run(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "ca") == 0) {
+		return secure_ca_run(argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "purge-testing") == 0) {
 		rc = secure_opts_parse(argc - 1, argv + 1, cmd, "on", purge_usage, &o);

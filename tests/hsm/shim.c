@@ -48,6 +48,12 @@ FWD(C_GetAttributeValue, (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_
 FWD(C_SignInit, (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k), (h, m, k))
 FWD(C_GenerateKey, (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR k),
     (h, m, t, n, k))
+FWD(C_GenerateKeyPair,
+    (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pn, CK_ATTRIBUTE_PTR vt, CK_ULONG vn,
+     CK_OBJECT_HANDLE_PTR pk, CK_OBJECT_HANDLE_PTR vk),
+    (h, m, pt, pn, vt, vn, pk, vk))
+FWD(C_CreateObject, (CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o), (h, t, n, o))
+FWD(C_DestroyObject, (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o), (h, o))
 
 static CK_RV
 shim_C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR s, CK_ULONG_PTR sl)
@@ -106,6 +112,9 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 	shim.C_SignInit = shim_C_SignInit;
 	shim.C_Sign = shim_C_Sign;
 	shim.C_GenerateKey = shim_C_GenerateKey;
+	shim.C_GenerateKeyPair = shim_C_GenerateKeyPair;
+	shim.C_CreateObject = shim_C_CreateObject;
+	shim.C_DestroyObject = shim_C_DestroyObject;
 	*list = &shim;
 	return CKR_OK;
 }

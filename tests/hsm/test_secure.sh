@@ -206,6 +206,54 @@ done
 check "no staging left" test -z "$(find "$tmp" -maxdepth 1 -name '.out.tapeseal-*')"
 unset MODULE TS_SHIM_REAL
 
+# --- provisioning CAs: key pair and certificate inside the HSM
+new_token prov
+CA="$URI_BASE$(q)"
+run_cmd 0 "$S" ca init --hsm "$CA" --role dice --subject "CN=tapeseal test DICE CA,O=tapeseal,C=US" --out "$tmp/dice_ca.pem"
+has "$out" "CA tapeseal-dice-ca" && has "$out" "CKA_EXTRACTABLE        false" && has "$out" "CKA_NEVER_EXTRACTABLE  true"
+has "$out" "CKA_SENSITIVE          true" && has "$out" "CKA_MODIFIABLE         false"
+ski=$(printf '%s\n' "$out" | sed -n 's/.*key_id (SKI) *//p')
+check "dice CA file 0644" test "$(stat -c %a "$tmp/dice_ca.pem")" = 644
+check "dice CA self-verifies" openssl verify -CAfile "$tmp/dice_ca.pem" "$tmp/dice_ca.pem"
+exts=$(openssl x509 -in "$tmp/dice_ca.pem" -noout -ext basicConstraints,keyUsage,subjectKeyIdentifier,authorityKeyIdentifier)
+has "$exts" "X509v3 Basic Constraints: critical" && has "$exts" "CA:TRUE" && has "$exts" "Certificate Sign, CRL Sign"
+case "$exts" in *pathlen*) bad "dice CA has a path length" ;; *) ok ;; esac
+openssl_ski=$(openssl x509 -in "$tmp/dice_ca.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
+check "printed SKI is the certificate's ($ski)" test -n "$ski" -a "$ski" = "$openssl_ski"
+check "signature is ecdsa-with-SHA256" sh -c "openssl x509 -in '$tmp/dice_ca.pem' -noout -text | grep -q 'Signature Algorithm: ecdsa-with-SHA256'"
+run_cmd 0 "$S" ca show --hsm "$CA" --role dice --out "$tmp/shown.pem" && has "$out" "key_id (SKI)           $ski"
+check "show writes the same certificate" cmp "$tmp/dice_ca.pem" "$tmp/shown.pem"
+run_cmd 1 "$S" ca init --hsm "$CA" --role dice --subject "CN=again" --out "$tmp/again.pem" && has "$err" "already holds an object labelled 'tapeseal-dice-ca'"
+check "refused init writes no file" test ! -e "$tmp/again.pem"
+run_cmd 1 "$S" ca show --hsm "$CA" --role dice --out "$tmp/shown.pem" && has "$err" "shown.pem exists"
+run_cmd 0 "$S" ca init --hsm "$CA" --role ext --subject "CN=tapeseal test ext CA" --out "$tmp/ext_ca.pem"
+has "$(openssl x509 -in "$tmp/ext_ca.pem" -noout -ext basicConstraints)" "pathlen:0"
+EXTCA="pkcs11:token=prov;object=acme-ext-ca$(q)"
+run_cmd 0 "$S" ca init --hsm "$EXTCA" --role ext --subject "CN=Acme ext CA,O=Acme"
+has "$out" "CA acme-ext-ca"
+run_cmd 2 "$S" ca init --hsm "$CA" --role dice --subject "XX=nope" && has "$err" "DN attribute 'XX' is not known"
+run_cmd 2 "$S" ca init --hsm "$CA" --role root --subject "CN=x" && has "$err" "--role dice|ext"
+run_cmd 1 "$S" ca show --hsm "pkcs11:token=prov;object=nothing$(q)" --role dice && has "$err" "found 0, 0, 0"
+run_cmd 0 "$S" ca --help && has "$out" "never extractable"
+# Every PKCS#11 call of an init fails once: the token ends with no CA or the whole CA, never a part.
+MODULE=$SHIM
+export TS_SHIM_REAL=$SOFTHSM TS_SHIM_COUNT_FILE=$tmp/count
+rm -f "$tmp/count"
+run_cmd 0 "$S" ca init --hsm "pkcs11:token=prov;object=probe$(q)" --role dice --subject "CN=probe"
+calls=$(cat "$tmp/count")
+unset TS_SHIM_COUNT_FILE
+check "the shim saw the ca init ($calls calls)" test "$calls" -ge 10
+for i in $(seq "$calls"); do
+	rm -f "$tmp/f.pem"
+	TS_SHIM_FAIL_AT=$i "$S" ca init --hsm "pkcs11:token=prov;object=fault$i$(q)" --role dice --subject "CN=f$i" \
+		--out "$tmp/f.pem" >/dev/null 2>"$tmp/stderr" && bad "ca init with call $i failing succeeded"
+	has "$(cat "$tmp/stderr")" "CKR_DEVICE_ERROR"
+	check "fault $i: no PEM" test ! -e "$tmp/f.pem"
+	shown=$(MODULE=$SOFTHSM "$S" ca show --hsm "pkcs11:token=prov;object=fault$i?module-path=$SOFTHSM&pin-source=file:$PIN" --role dice 2>&1)
+	case "$shown" in *"found 0, 0, 0"* | *"CA fault$i"*) ok ;; *) bad "fault $i left a partial CA: $shown" ;; esac
+done
+unset MODULE TS_SHIM_REAL
+
 # --- the link boundary and the binary
 if ldd "$T" | grep -q p11-kit; then bad "tapeseal links p11-kit"; else ok; fi
 if nm "$S" | grep -q public_seeds; then bad "tapeseal-secure holds the seed-file loader"; else ok; fi
