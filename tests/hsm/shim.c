@@ -4,7 +4,8 @@
  * tapeseal makes.  TS_SHIM_FAIL_AT=N makes the Nth counted call fail with
  * CKR_DEVICE_ERROR; TS_SHIM_COUNT_FILE receives the count at C_Finalize;
  * TS_SHIM_SIGN=zero|same makes C_Sign return 32 zero bytes or the same 32
- * bytes every time (to provoke the zero and equal seed refusals).
+ * bytes every time (to provoke the zero and equal seed refusals);
+ * TS_SHIM_SIGN_COUNT_FILE receives the number of C_Sign calls at C_Finalize.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -55,11 +56,14 @@ FWD(C_GenerateKeyPair,
 FWD(C_CreateObject, (CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o), (h, t, n, o))
 FWD(C_DestroyObject, (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o), (h, o))
 
+static unsigned long signs;
+
 static CK_RV
 shim_C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR s, CK_ULONG_PTR sl)
 {
 	const char *mode = getenv("TS_SHIM_SIGN");
 	CK_RV rv = count();
+	signs++;
 	if (rv == CKR_OK) {
 		rv = real.C_Sign(h, d, dl, s, sl);
 	}
@@ -72,9 +76,16 @@ shim_C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR s, CK_U
 static CK_RV
 shim_C_Finalize(CK_VOID_PTR a)
 {
-	const char *file = getenv("TS_SHIM_COUNT_FILE");
+	const char *file = getenv("TS_SHIM_COUNT_FILE"), *sign_file = getenv("TS_SHIM_SIGN_COUNT_FILE");
 	CK_RV rv = count();
 	rv = rv != CKR_OK ? rv : real.C_Finalize(a);
+	if (sign_file != NULL) {
+		FILE *f = fopen(sign_file, "w");
+		if (f != NULL) {
+			fprintf(f, "%lu\n", signs);
+			fclose(f);
+		}
+	}
 	if (file != NULL) {
 		FILE *f = fopen(file, "w");
 		if (f != NULL) {

@@ -235,6 +235,29 @@ run_cmd 2 "$S" ca init --hsm "$CA" --role dice --subject "XX=nope" && has "$err"
 run_cmd 2 "$S" ca init --hsm "$CA" --role root --subject "CN=x" && has "$err" "--role dice|ext"
 run_cmd 1 "$S" ca show --hsm "pkcs11:token=prov;object=nothing$(q)" --role dice && has "$err" "found 0, 0, 0"
 run_cmd 0 "$S" ca --help && has "$out" "never extractable"
+# Endorsement (B5.6) with the dice CA: the UDS certificate chains to it; a TBS broken in any one
+# way is refused before the HSM signs anything (C_Sign counted by the shim).
+ENDORSE=$B/tests/endorse_check
+SHIMQ="?module-path=$SHIM&pin-source=file:$PIN"
+export TS_SHIM_REAL=$SOFTHSM TS_SHIM_SIGN_COUNT_FILE=$tmp/signs
+mkdir -p "$tmp/chain"
+run_cmd 0 "$ENDORSE" "pkcs11:token=prov$SHIMQ" tapeseal-dice-ca "$tmp/chain" ok
+check "one C_Sign for one endorsement" test "$(cat "$tmp/signs")" = 1
+check "chain verifies with -ignore_critical" openssl verify -ignore_critical -CAfile "$tmp/dice_ca.pem" \
+	-untrusted "$tmp/chain/uds_cdi0.pem" "$tmp/chain/cdi1.pem"
+v=$(openssl verify -CAfile "$tmp/dice_ca.pem" -untrusted "$tmp/chain/uds_cdi0.pem" "$tmp/chain/cdi1.pem" 2>&1)
+has "$v" "error 34" && has "$v" "unhandled critical extension"
+akis=$(openssl x509 -in "$tmp/chain/uds_cdi0.pem" -noout -ext authorityKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
+check "UDS AKI = dice CA SKI" test "$akis" = "$ski"
+for c in issuer:"issuer DN is not the subject of CA" aki:"authority key identifier is not the key_id" \
+	tcb:"DiceTcbInfo measurements are not those" serial:"serial number is not the key ID" \
+	key:"the subject key is not a P-256 key" der:"is not one DER TBSCertificate"; do
+	rm -f "$tmp/signs"
+	run_cmd 1 "$ENDORSE" "pkcs11:token=prov$SHIMQ" tapeseal-dice-ca "$tmp/chain" "${c%%:*}" && has "$err" "${c#*:}"
+	check "tampered ${c%%:*}: zero C_Sign" test "$(cat "$tmp/signs")" = 0
+done
+run_cmd 1 "$ENDORSE" "pkcs11:token=prov$SHIMQ" nosuch-ca "$tmp/chain" ok && has "$err" "no private key labelled 'nosuch-ca'"
+unset TS_SHIM_SIGN_COUNT_FILE TS_SHIM_REAL
 # Every PKCS#11 call of an init fails once: the token ends with no CA or the whole CA, never a part.
 MODULE=$SHIM
 export TS_SHIM_REAL=$SOFTHSM TS_SHIM_COUNT_FILE=$tmp/count
