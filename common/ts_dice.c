@@ -265,6 +265,10 @@ set_names_and_serial(X509 *x, const struct ts_dice_cert_params *p)
 	TS_AUTO(X509_NAME, X509_NAME_free) subj = NULL;
 	TS_AUTO(X509_NAME, X509_NAME_free) iss = NULL;
 	TS_GUARD(serial_dn(p->subject->id, &subj));
+	if (p->subject_cn != NULL) {
+		TS_GUARD_OSSL(X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_UTF8,
+							 (const unsigned char *)p->subject_cn, -1, -1, 0));
+	}
 	if (p->issuer_dn == NULL) {
 		TS_GUARD(serial_dn(p->issuer_id, &iss));
 	}

@@ -40,6 +40,7 @@ struct ts_dice_cert_params {
 	const uint8_t *issuer_id;          /* 20 bytes: AKI */
 	const X509_NAME *issuer_dn;        /* NULL: serialNumber=<hex issuer_id> */
 	const struct ts_dice_tcb *tcb;     /* NULL: no DiceTcbInfo */
+	const char *subject_cn;            /* NULL, or a CN after the serialNumber (extension certificates) */
 };
 
 /*

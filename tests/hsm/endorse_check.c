@@ -77,7 +77,7 @@ run_with(struct hsm_session *s, const struct secure_ca *ca, const char *dir, con
 	X509_NAME *wrong = X509_NAME_new();
 	X509_NAME_add_entry_by_txt(wrong, "CN", MBSTRING_ASC, (const unsigned char *)"Someone else", -1, -1, 0);
 	int is = strcmp(c, "issuer") == 0, ak = strcmp(c, "aki") == 0;
-	struct ts_dice_cert_params pu = { uds, ak ? zeros : ca->ski, is ? wrong : X509_get_subject_name(ca->cert), &tcb };
+	struct ts_dice_cert_params pu = { uds, ak ? zeros : ca->ski, is ? wrong : X509_get_subject_name(ca->cert), &tcb, NULL };
 	TS_BUF(tbs);
 	TS_BUF(cert);
 	TS_BUF(d0);
@@ -94,7 +94,7 @@ run_with(struct hsm_session *s, const struct secure_ca *ca, const char *dir, con
 		tbs.data[tbs.len - 1] ^= 0xff, tbs.len--;
 	}
 	TS_GUARD(secure_endorse(s, ca, "UDS", tbs.data, tbs.len, strcmp(c, "tcb") == 0 ? &other : &tcb, &cert));
-	struct ts_dice_cert_params p0 = { cdi0, uds->id, NULL, &t0 }, p1 = { cdi1, cdi0->id, NULL, &t0 };
+	struct ts_dice_cert_params p0 = { cdi0, uds->id, NULL, &t0, NULL }, p1 = { cdi1, cdi0->id, NULL, &t0, NULL };
 	TS_GUARD(ts_dice_cert(&p0, uds->pkey, &d0));
 	TS_GUARD(ts_dice_cert(&p1, cdi0->pkey, &d1));
 	TS_ENSURE(write_pems(dir, &cert, &d0, &d1) == 0, TS_ERR_IO);

@@ -187,9 +187,9 @@ test_dice_chain(void)
 	tcb_fill(&t0, 0x00, 0);
 	tcb_fill(&t1, 0x00, 0);
 	t0.nfwids = t1.nfwids = 1;
-	struct ts_dice_cert_params pu = { &uds, ca_ski, X509_get_subject_name(ca), &tu };
-	struct ts_dice_cert_params p0 = { &cdi0, uds.id, NULL, &t0 };
-	struct ts_dice_cert_params p1 = { &cdi1, cdi0.id, NULL, &t1 };
+	struct ts_dice_cert_params pu = { &uds, ca_ski, X509_get_subject_name(ca), &tu, NULL };
+	struct ts_dice_cert_params p0 = { &cdi0, uds.id, NULL, &t0, NULL };
+	struct ts_dice_cert_params p1 = { &cdi1, cdi0.id, NULL, &t1, NULL };
 	CU_ASSERT_TS_OK(ts_dice_tbs(&pu, &tbs));
 	CU_ASSERT_TS_OK(ts_dice_tbs(&pu, &tbs2));
 	CU_ASSERT(tbs.len == tbs2.len && memcmp(tbs.data, tbs2.data, tbs.len) == 0); /* deterministic */
