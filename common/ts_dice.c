@@ -57,6 +57,30 @@ ts_dice_key_from_pkey(EVP_PKEY *pkey, struct ts_dice_key *out)
 	return TS_OK;
 }
 
+ts_result
+ts_dice_key_from_point(const uint8_t pub[64], struct ts_dice_key *out)
+{
+	TS_ENSURE(pub != NULL && out != NULL, TS_ERR_NULL);
+	uint8_t pt[65];
+	char group[] = "prime256v1";
+	pt[0] = 0x04;
+	memcpy(pt + 1, pub, 64);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt)),
+		OSSL_PARAM_construct_end(),
+	};
+	TS_AUTO(EVP_PKEY_CTX, EVP_PKEY_CTX_free) ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	TS_ENSURE(ctx != NULL, TS_ERR_NOMEM);
+	TS_GUARD_OSSL(EVP_PKEY_fromdata_init(ctx));
+	EVP_PKEY *k = NULL;
+	TS_ENSUREF(EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) == 1 && k != NULL, TS_ERR_CRYPTO,
+		   "not a point on P-256");
+	ts_result r = ts_dice_key_from_pkey(k, out);
+	EVP_PKEY_free(k);
+	return r;
+}
+
 void
 ts_dice_key_free(struct ts_dice_key *k)
 {

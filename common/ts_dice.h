@@ -53,6 +53,9 @@ TS_RESULT ts_dice_key_derive(const uint8_t seed[32], const char *label, struct t
 /* Fills pub and id from a public or private P-256 key (takes a reference; free with ts_dice_key_free). */
 TS_RESULT ts_dice_key_from_pkey(EVP_PKEY *pkey, struct ts_dice_key *out);
 
+/* The public key x||y (64 bytes, big-endian) as a ts_dice_key without a private half. */
+TS_RESULT ts_dice_key_from_point(const uint8_t pub[64], struct ts_dice_key *out);
+
 void ts_dice_key_free(struct ts_dice_key *k);
 
 /* The key ID of a public key x||y: SHA-256(x||y) truncated to 20 bytes. */

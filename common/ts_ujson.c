@@ -172,3 +172,40 @@ ts_ujson_blob_from_json(const json_t *j, struct ts_perso_blob *b)
 	}
 	return TS_OK;
 }
+
+ts_result
+ts_ujson_token_hash_msg(const uint64_t hash[2], struct ts_buf *out)
+{
+	TS_ENSURE(hash != NULL && out != NULL, TS_ERR_NULL);
+	char t[96];
+	int n = snprintf(t, sizeof(t), "{\"hash\":[%llu,%llu]}", (unsigned long long)hash[0], (unsigned long long)hash[1]);
+	TS_ENSURE(n > 0 && (size_t)n <= TS_UJSON_MAX_TOKEN_HASH, TS_ERR_RANGE);
+	TS_GUARD(ts_buf_append(out, t, (size_t)n));
+	TS_GUARD(ts_buf_repeat(out, ' ', TS_UJSON_MAX_TOKEN_HASH - (size_t)n));
+	return ts_buf_printf(out, " CRC:%u\n", (unsigned)ts_crc32(t, (size_t)n));
+}
+
+ts_result
+ts_ujson_token_hash_parse(const char *line, uint64_t hash[2])
+{
+	TS_ENSURE(line != NULL && hash != NULL, TS_ERR_NULL);
+	unsigned long long a, b;
+	int end = 0;
+	TS_ENSUREF(sscanf(line, " { \"hash\" : [ %llu , %llu ] }%n", &a, &b, &end) == 2 && end > 0, TS_ERR_PARSE,
+		   "expected {\"hash\":[u64,u64]}, got '%.60s'", line);
+	const char *rest = line + end;
+	while (*rest == ' ') {
+		rest++;
+	}
+	if (strncmp(rest, "CRC:", 4) == 0) {
+		char *stop;
+		unsigned long crc = strtoul(rest + 4, &stop, 10);
+		TS_ENSUREF(*stop == '\0' && crc == ts_crc32(line, (size_t)end), TS_ERR_PARSE,
+			   "the message's CRC does not match its JSON");
+	} else {
+		TS_ENSUREF(*rest == '\0', TS_ERR_PARSE, "trailing text after a JSON message");
+	}
+	hash[0] = a;
+	hash[1] = b;
+	return TS_OK;
+}

@@ -56,6 +56,13 @@ TS_RESULT ts_ujson_read_line(FILE *f, char *buf, size_t cap);
 /* Reads lines until one equals want (other lines go to echo when not NULL); TS_ERR_IO at EOF. */
 TS_RESULT ts_ujson_wait_for(FILE *f, const char *want, FILE *echo);
 
+/*
+ * lc_token_hash_t {hash: u64[2]}: its numbers exceed jansson's signed 64-bit
+ * integers, so it has its own writer and reader (same framing as the others).
+ */
+TS_RESULT ts_ujson_token_hash_msg(const uint64_t hash[2], struct ts_buf *out);
+TS_RESULT ts_ujson_token_hash_parse(const char *line, uint64_t hash[2]);
+
 /* A2 structs. */
 TS_RESULT ts_ujson_blob_to_json(const struct ts_perso_blob *b, json_t **out);
 TS_RESULT ts_ujson_blob_from_json(const json_t *j, struct ts_perso_blob *b);

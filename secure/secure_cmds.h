@@ -36,6 +36,9 @@ int secure_otp_image_run(int argc, char **argv);
 /* ca init / ca show: the provisioning certificate authorities in the HSM (argv from "ca"). */
 int secure_ca_run(int argc, char **argv);
 
+/* personalize: the FT host harness (argv from "personalize"). */
+int secure_personalize_run(int argc, char **argv);
+
 /* Prints "tapeseal-secure <cmd>: <message>" and returns 1. */
 int secure_fail(const char *cmd);
 

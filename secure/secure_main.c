@@ -36,6 +36,8 @@ static const char usage[] =
 	"  ca init --hsm URI --role dice|ext --subject DN [--days N] [--out FILE]\n"
 	"  ca show --hsm URI --role dice|ext [--out FILE]\n"
 	"        create (once) or show a provisioning CA: P-256 key and certificate inside the HSM\n"
+	"  personalize --sku NAME --hsm URI --device-cmd CMD --was FILE --record-dir DIR [--boot-cmd CMD]\n"
+	"        FT personalization of one device: endorse its certificates in the HSM, record it\n"
 	"\n"
 	"URI: pkcs11:token=<label>;object=<master label>?module-path=<module>&pin-source=file:<path>\n"
 	"See 'tapeseal-secure COMMAND --help' and docs/tapeout.md.\n";
@@ -117,6 +119,9 @@ dispatch(int argc, char **argv)
 	}
 	if (strcmp(cmd, "ca") == 0) {
 		return secure_ca_run(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "personalize") == 0) {
+		return secure_personalize_run(argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "purge-testing") == 0) {
 		rc = secure_opts_parse(argc - 1, argv + 1, cmd, "on", purge_usage, &o);

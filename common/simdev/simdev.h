@@ -1,0 +1,59 @@
+#ifndef TS_COMMON_SIMDEV_SIMDEV_H
+#define TS_COMMON_SIMDEV_SIMDEV_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "common/ts_prov.h"
+#include "common/ts_result.h"
+
+/*
+ * tapeseal-simdev: a simulated chip for FT provisioning without hardware
+ * (spec/provisioning.md B4).  Its state directory holds state.json (device
+ * secret seed, WAS, device ID, life-cycle state, OTP items, locks) and
+ * nvm/page_<n>.bin.  Every device key is derived from the seed, so a fixed
+ * --seed gives the same TBS bytes on every run.  The device talks to the host
+ * over stdin/stdout with upstream's prompts and framing (common/ts_ujson.h).
+ */
+struct simdev {
+	char dir[PATH_MAX];
+	json_t *state;        /* owned */
+	uint8_t seed[32];
+	uint8_t was[32];
+	uint8_t device_id[32];
+	const char *fault;    /* --fault, or NULL */
+	FILE *in, *out;       /* the console */
+	/* the SKU */
+	struct ts_prov_registry *reg; /* owned */
+	const struct ts_prov_sku *sku;
+	json_t *orch;         /* orchestrator SKU config, owned */
+	char sku_dir[PATH_MAX]; /* directory of the registry file defining the SKU */
+};
+
+/* Opens an existing state directory (TS_ERR_IO when there is none: run cp first). */
+TS_RESULT simdev_load(struct simdev *d);
+
+/* Writes state.json atomically (temporary file, fsync, rename). */
+TS_RESULT simdev_save(const struct simdev *d);
+
+TS_RESULT simdev_page_read(const struct simdev *d, unsigned page, uint8_t buf[2048]);
+TS_RESULT simdev_page_write(const struct simdev *d, unsigned page, const uint8_t buf[2048]);
+
+/* The orchestrator config's CA certificate of role ("dice_ca" or "ext_ca"); NULL-safe: *out NULL when absent. */
+TS_RESULT simdev_ca_cert(const struct simdev *d, const char *role, X509 **out);
+
+/* The stages. */
+TS_RESULT simdev_cp(struct simdev *d, const char *was_file, const char *seed_hex);
+TS_RESULT simdev_individualize(struct simdev *d, const char *consts_file, const char *ft_device_id_hex);
+TS_RESULT simdev_personalize(struct simdev *d, const char *consts_file);
+TS_RESULT simdev_boot(struct simdev *d, const char *exec_env);
+
+/* Hex helpers. */
+TS_RESULT simdev_unhex(const char *hex, uint8_t *out, size_t n);
+void simdev_hex(const uint8_t *p, size_t n, char *out);
+
+#endif
