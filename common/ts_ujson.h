@@ -40,7 +40,7 @@ uint32_t ts_crc32(const void *p, size_t n);
 /* "RESP_OK:<compact json> CRC:<crc>\n", appended to *out. */
 TS_RESULT ts_ujson_resp(const json_t *j, struct ts_buf *out);
 
-/* Host->device: compact JSON padded with spaces to pad_to, " CRC:<crc>" when with_crc, then "\n". */
+/* Host->device: compact JSON padded with spaces up to pad_to (longer ones unpadded), " CRC:<crc>" when with_crc, then "\n". */
 TS_RESULT ts_ujson_msg(const json_t *j, size_t pad_to, int with_crc, struct ts_buf *out);
 
 /*

@@ -221,6 +221,23 @@ load_role(struct host *h, const char *role, struct ca_role *out, int required)
 		   "SKU %s: %s.key_type is %s; only keys inside the HSM (Token) endorse here", h->o->sku, role, type);
 	TS_GUARD(secure_ca_load(h->s, key, &out->ca));
 	out->present = 1;
+	/* The certificate file the SKU ships (the device takes its issuer DN from it) must be the token's. */
+	const char *rel = json_string_value(json_object_get(cfg, "certificate"));
+	char path[2 * PATH_MAX];
+	const char *slash = strrchr(h->sku->e.file, '/');
+	TS_ENSUREF(rel != NULL, TS_ERR_SCHEMA, "SKU %s: %s.certificate is missing", h->o->sku, role);
+	(void)snprintf(path, sizeof(path), "%.*s/%s", slash ? (int)(slash - h->sku->e.file) : 1,
+		       slash ? h->sku->e.file : ".", rel);
+	FILE *f = fopen(path, "r");
+	X509 *file_cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (f != NULL) {
+		(void)fclose(f);
+	}
+	int same = file_cert != NULL && X509_cmp(file_cert, out->ca.cert) == 0;
+	X509_free(file_cert);
+	ERR_clear_error();
+	TS_ENSUREF(same, TS_ERR_MODE, "SKU %s: %s is not the certificate of CA key '%s' on the token", h->o->sku, path,
+		   key);
 	unsigned char *der = NULL;
 	int n = i2d_X509(out->ca.cert, &der);
 	TS_ENSURE(n > 0, TS_ERR_CRYPTO);

@@ -87,7 +87,7 @@ example_ft_post_boot_ext(const struct ts_response *resp, char *expect, size_t ca
 	if (resp == NULL || cap == 0) {
 		return TS_PROV_EINVAL;
 	}
-	(void)snprintf(expect, cap, "example ext: EXAMPLE cert present");
+	(void)snprintf(expect, cap, "^Ext cert EXAMPLE present");
 	return TS_PROV_OK;
 }
 

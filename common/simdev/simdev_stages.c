@@ -136,6 +136,25 @@ check_chain(const struct simdev *d, unsigned version)
 	return r;
 }
 
+/* The owner firmware's view of the extension pages: one line per certificate ("Ext cert <name> present"). */
+static ts_result
+print_ext_certs(const struct simdev *d, unsigned version)
+{
+	static uint8_t page[TS_FT_PAGE_SIZE];
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(d->state, "ext_pages"), i, e) {
+		struct ts_perso_obj objs[8];
+		size_t n = 0;
+		TS_GUARD(simdev_page_read(d, (unsigned)json_integer_value(json_object_get(e, "page")), page));
+		TS_GUARD(ts_ft_page_parse(page, version, json_is_true(json_object_get(e, "digest")), objs, 8, &n));
+		for (size_t k = 0; k < n; k++) {
+			fprintf(d->out, "Ext cert %s present\n", objs[k].name);
+		}
+	}
+	return TS_OK;
+}
+
 ts_result
 simdev_boot(struct simdev *d, const char *exec_env)
 {
@@ -154,10 +173,7 @@ simdev_boot(struct simdev *d, const char *exec_env)
 		owner = e->owner_fw_boot_str;
 	}
 	fprintf(d->out, "ROM_EXT:%s\r\n", ver);
-	const char *ext = json_string_value(json_object_get(d->state, "boot_ext_line"));
-	if (ext != NULL) {
-		fprintf(d->out, "%s\n", ext);
-	}
+	TS_GUARD(print_ext_certs(d, (unsigned)json_integer_value(bv)));
 	fprintf(d->out, "%s\n", owner != NULL ? owner : "owner firmware");
 	return TS_OK;
 }

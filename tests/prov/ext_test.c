@@ -1,10 +1,12 @@
 /*
  * Test extensions, one source built several ways (TS_TEST_EXT_*):
- *   ext_a / ext_b  record their hooks through api->log with the ctx init gave them
+ *   ext_a / ext_b  record their hooks through api->log with the ctx init gave them, and every
+ *                  call (init and the four hooks, with the process side) in $TS_HOOK_LOG
  *   ext_abi2       ABI major 2
  *   ext_short      struct_size shorter than ABI 1.0
  *   ext_noentry    no entry point
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,25 @@
 
 const struct ts_prov_ext *TS_TEST_EXT_ENTRY(void);
 
+/* Appends "<side>.<event> <name>" to $TS_HOOK_LOG; the device side is the simulated chip's process. */
+static void
+hook_log(const char *event)
+{
+	const char *path = getenv("TS_HOOK_LOG");
+	FILE *f = path != NULL ? fopen(path, "a") : NULL;
+	if (f != NULL) {
+		int dev = strcmp(program_invocation_short_name, "tapeseal-simdev") == 0;
+		fprintf(f, "%s.%s %s\n", dev ? "dev" : "host", event, TS_TEST_EXT_NAME);
+		fclose(f);
+	}
+}
+
 static int
 test_init(const char *sku, const char *ext_dir, void **ctx)
 {
 	char *c = malloc(128);
 	(void)ext_dir;
+	hook_log("init");
 	if (c == NULL) {
 		return TS_PROV_EFAIL;
 	}
@@ -51,6 +67,7 @@ test_pre(struct ts_pre_endorse *p)
 	char msg[160];
 	(void)snprintf(msg, sizeof(msg), "pre %s", (const char *)p->ctx);
 	p->api->log(msg);
+	hook_log("pre");
 	return strcmp(TS_TEST_EXT_NAME, "fail") == 0 ? TS_PROV_EFAIL : TS_PROV_OK;
 }
 
@@ -60,6 +77,26 @@ test_post(struct ts_post_endorse *p)
 	char msg[160];
 	(void)snprintf(msg, sizeof(msg), "post %s", (const char *)p->ctx);
 	p->api->log(msg);
+	hook_log("post");
+	return TS_PROV_OK;
+}
+
+static int
+test_inject(struct ts_inject_ctx *p)
+{
+	(void)p;
+	hook_log("inject");
+	return strcmp(TS_TEST_EXT_NAME, "fail") == 0 ? TS_PROV_EFAIL : TS_PROV_OK;
+}
+
+static int
+test_post_boot(const struct ts_response *resp, char *expect, size_t cap)
+{
+	(void)resp;
+	hook_log("post_boot");
+	if (cap > 0) {
+		expect[0] = '\0';
+	}
 	return TS_PROV_OK;
 }
 
@@ -73,6 +110,8 @@ static const struct ts_prov_ext descriptor = {
 	.fini = test_fini,
 	.pre_cert_endorse = test_pre,
 	.post_cert_endorse = test_post,
+	.ft_inject_certs_ext = test_inject,
+	.ft_post_boot_ext = test_post_boot,
 };
 
 const struct ts_prov_ext *
