@@ -395,6 +395,11 @@ check_blob(struct host *h)
 	const struct ts_perso_parsed *p = &h->pin;
 	for (size_t i = h->version; i < p->n; i++) {
 		const struct ts_perso_obj *o = &p->obj[i];
+		/* A3.7: [version] certificates, extension objects, then WAS HMAC, device ID, self-hash. */
+		TS_ENSUREF(was == 0 || o->type == TS_PERSO_WAS_HMAC || o->type == TS_PERSO_DEVICE_ID ||
+				   o->type == TS_PERSO_SHA256_HASH,
+			   TS_ERR_SCHEMA, "the device's blob has a type %u object after its WAS HMAC, which must cover "
+			   "every TBS before it", o->type);
 		was += o->type == TS_PERSO_WAS_HMAC;
 		id += o->type == TS_PERSO_DEVICE_ID;
 		self += o->type == TS_PERSO_SHA256_HASH;

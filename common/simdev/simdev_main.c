@@ -38,7 +38,7 @@ static const char usage[] =
 	"  --ft-device-id HEX  individualize: the FT half of the device ID\n"
 	"  --exec-env NAME boot: the execution environment (ROM_EXT version, owner firmware string)\n"
 	"  --fault NAME    negative tests: tamper-tbs, bad-count, v0-obj-in-v1, name16, corrupt-nvm, hook-fail,\n"
-	"                  wrong-issuer (personalize), otp-value (individualize)\n"
+	"                  wrong-issuer, wrong-version (personalize), otp-value (individualize)\n"
 	"\n"
 	"Exit status: 0 success, 1 error, 2 usage, 3 personalization failed after it started.\n";
 

@@ -272,6 +272,9 @@ step_certgen(struct perso *p)
 		p->in.ext_auth_key_key_id[i] = (uint8_t)b[i];
 	}
 	p->in.blob_version = (uint16_t)v[0];
+	if (fault("wrong-version")) { /* answers in the other blob version than the host asked for */
+		p->in.blob_version ^= 1;
+	}
 	return TS_OK;
 }
 

@@ -53,6 +53,7 @@ write_cfg() { # EXTRA_SKU_LINES
 		sku acme_v1 '[]' '[]'
 		sku acme_ext '[ "builtin:example" ]' '[ "builtin:example" ]' acme
 		sku acme_hooks '[ "@exts/lib/ext_a.so" ]' '[ "@exts/lib/ext_a.so", "@exts/lib/ext_b.so" ]' acme
+		sku acme_inject '[ "@exts/lib/ext_a.so" ]' '[ "@exts/lib/ext_a.so" ]' acme_v1
 		sku acme_noop '[ "@exts/lib/tapeseal_prov_ext_default.so" ]' '[ "@exts/lib/tapeseal_prov_ext_default.so" ]' acme
 		sku acme_devfail '[]' '[ "@exts/lib/ext_fail.so" ]' acme
 		sku acme_hostfail '[ "@exts/lib/ext_fail.so" ]' '[]' acme
@@ -169,6 +170,24 @@ check "EXAMPLE does not verify against the dice CA" sh -c "! openssl verify -CAf
 check "EXAMPLE is in the Ext0 page" sh -c "grep -q EXAMPLE '$DEV/nvm/page_30.bin'"
 run_cmd 0 "$D" --state "$DEV" --sku acme_ext boot && has "$out" "Ext cert EXAMPLE present"
 
+# A host extension endorses a TBS the device extension offered and injects the certificate: it is
+# stored in the Ext1 page, verifies against the ext CA, is in the record, and the hashes agree.
+new_token
+rm -rf "$tmp/rec"
+device devi acme_inject
+TS_TEST_INJECT=cert perso 0 acme_inject ""
+rec=$(find "$tmp/rec" -name '*.json' ! -name index.jsonl | head -1)
+b64cert "$rec" INJ "$tmp/inj.pem" || bad "INJ in the record"
+check "INJ verifies against the ext CA" openssl verify -CAfile "$E/ca/acme/ext_ca.pem" "$tmp/inj.pem"
+check "INJ is in the Ext1 page" sh -c "grep -q INJ '$DEV/nvm/page_31.bin'"
+run_cmd 0 "$D" --state "$DEV" --sku acme_inject boot && has "$out" "Ext cert INJ present"
+# ... and one that moves UDS from the front is refused.
+new_token
+rm -rf "$tmp/rec"
+device devr acme_inject
+TS_TEST_INJECT=reorder perso 1 acme_inject "" && has "$err" "after the host extensions the UDS certificate is not first"
+check "reorder: no record" test "$(records)" = 0
+
 # --- B8.4 hook order across the two processes, and a library without hooks
 new_token
 device devh acme_hooks
@@ -207,6 +226,7 @@ refuse_ft bad-count acme bad-count "num_objs differs from the objects found" zer
 refuse_ft v0-in-v1 acme_v1 v0-obj-in-v1 "V0 header in a V1 blob" zero
 refuse_ft name16 acme_v1 name16 "cert name length not 1..15" zero
 refuse_ft corrupt-nvm acme corrupt-nvm "certificate hash differs"
+refuse_ft wrong-version acme_v1 wrong-version "blob version is not the one requested" zero
 refuse_ft device-hook-fail acme_devfail "" "waiting for"
 refuse_ft host-hook-fail acme_hostfail "" "ext_fail.so"
 # One OTP value programmed differently from the registry: the UDS measurement disagrees (B8.7).
