@@ -13,6 +13,8 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "common/ts_der.h"
+#include "common/ts_hex.h"
 #include "common/ts_secret.h"
 
 TS_DEFINE_AUTO(EVP_KDF, EVP_KDF_free)
@@ -30,7 +32,6 @@ TS_DEFINE_AUTO(X509_NAME, X509_NAME_free)
 static const char tcb_oid[] = "2.23.133.5.4.1";
 /* id-sha256 (2.16.840.1.101.3.4.2.1) as a DER OBJECT IDENTIFIER. */
 static const uint8_t sha256_oid[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01 };
-static const uint8_t ecdsa_sha256_alg[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
 
 void
 ts_dice_key_id(const uint8_t pub[64], uint8_t id[TS_DICE_ID_LEN])
@@ -166,31 +167,6 @@ ts_dice_key_derive(const uint8_t seed[32], const char *label, struct ts_dice_key
 	return r;
 }
 
-static ts_result
-der_len(struct ts_buf *b, size_t n)
-{
-	uint8_t h[3];
-	TS_ENSURE(n <= 0xffff, TS_ERR_RANGE);
-	if (n < 0x80) {
-		h[0] = (uint8_t)n;
-		return ts_buf_append(b, h, 1);
-	}
-	if (n <= 0xff) {
-		h[0] = 0x81, h[1] = (uint8_t)n;
-		return ts_buf_append(b, h, 2);
-	}
-	h[0] = 0x82, h[1] = (uint8_t)(n >> 8), h[2] = (uint8_t)n;
-	return ts_buf_append(b, h, 3);
-}
-
-static ts_result
-der_tlv(struct ts_buf *b, uint8_t tag, const void *content, size_t len)
-{
-	TS_GUARD(ts_buf_append(b, &tag, 1));
-	TS_GUARD(der_len(b, len));
-	return len > 0 ? ts_buf_append(b, content, len) : TS_OK;
-}
-
 /* DiceTcbInfo ::= SEQUENCE { fwids [6] IMPLICIT FWIDLIST, flags [7] IMPLICIT OperationalFlags } */
 static ts_result
 tcb_der(const struct ts_dice_tcb *t, struct ts_buf *out)
@@ -200,14 +176,14 @@ tcb_der(const struct ts_dice_tcb *t, struct ts_buf *out)
 	for (size_t i = 0; i < t->nfwids; i++) {
 		TS_BUF(fwid);
 		TS_GUARD(ts_buf_append(&fwid, sha256_oid, sizeof(sha256_oid)));
-		TS_GUARD(der_tlv(&fwid, 0x04, t->fwids[i], 32));
-		TS_GUARD(der_tlv(&list, 0x30, fwid.data, fwid.len));
+		TS_GUARD(ts_der_tlv(&fwid, 0x04, t->fwids[i], 32));
+		TS_GUARD(ts_der_tlv(&list, 0x30, fwid.data, fwid.len));
 	}
 	/* OperationalFlags BIT STRING: notConfigured(0) notSecure(1) recovery(2) debug(3); 4 unused bits. */
 	const uint8_t flags[2] = { 0x04, (uint8_t)(t->debug ? 0x10 : 0x00) };
-	TS_GUARD(der_tlv(&body, 0xa6, list.data, list.len));
-	TS_GUARD(der_tlv(&body, 0x87, flags, sizeof(flags)));
-	return der_tlv(out, 0x30, body.data, body.len);
+	TS_GUARD(ts_der_tlv(&body, 0xa6, list.data, list.len));
+	TS_GUARD(ts_der_tlv(&body, 0x87, flags, sizeof(flags)));
+	return ts_der_tlv(out, 0x30, body.data, body.len);
 }
 
 static ts_result
@@ -265,9 +241,7 @@ static ts_result
 serial_dn(const uint8_t id[TS_DICE_ID_LEN], X509_NAME **out)
 {
 	char hex[2 * TS_DICE_ID_LEN + 1];
-	for (size_t i = 0; i < TS_DICE_ID_LEN; i++) {
-		(void)snprintf(hex + 2 * i, 3, "%02x", id[i]);
-	}
+	ts_hex_encode(id, TS_DICE_ID_LEN, hex);
 	TS_AUTO(X509_NAME, X509_NAME_free) n = X509_NAME_new();
 	TS_ENSURE(n != NULL, TS_ERR_NOMEM);
 	TS_GUARD_OSSL(X509_NAME_add_entry_by_NID(n, NID_serialNumber, MBSTRING_ASC, (const unsigned char *)hex, -1, -1, 0));
@@ -358,13 +332,8 @@ ts_result
 ts_dice_parse_tbs(const uint8_t *tbs, size_t len, X509 **out)
 {
 	TS_ENSURE(tbs != NULL && out != NULL, TS_ERR_NULL);
-	static const uint8_t empty_sig[] = { 0x03, 0x01, 0x00 };
-	TS_BUF(body);
 	TS_BUF(der);
-	TS_GUARD(ts_buf_append(&body, tbs, len));
-	TS_GUARD(ts_buf_append(&body, ecdsa_sha256_alg, sizeof(ecdsa_sha256_alg)));
-	TS_GUARD(ts_buf_append(&body, empty_sig, sizeof(empty_sig)));
-	TS_GUARD(der_tlv(&der, 0x30, body.data, body.len));
+	TS_GUARD(ts_der_certificate(&der, tbs, len, NULL, 0)); /* an empty signature */
 	const unsigned char *p = der.data;
 	X509 *x = d2i_X509(NULL, &p, (long)der.len);
 	if (x == NULL || p != der.data + der.len) {

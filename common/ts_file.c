@@ -10,6 +10,8 @@
 
 #include <openssl/evp.h>
 
+#include "common/ts_hex.h"
+
 ts_result
 ts_path_join(struct ts_buf *out, const char *dir, const char *rel)
 {
@@ -190,8 +192,6 @@ ts_file_sha256(const char *path, char hex[65])
 	unsigned int n = 0;
 	TS_GUARD(ts_file_read(path, 256u * 1024u * 1024u, &b));
 	TS_ENSURE(EVP_Digest(b.data ? b.data : (const uint8_t *)"", b.len, md, &n, EVP_sha256(), NULL) == 1, TS_ERR_CRYPTO);
-	for (unsigned i = 0; i < 32; i++) {
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
+	ts_hex_encode(md, sizeof(md), hex);
 	return TS_OK;
 }

@@ -7,18 +7,14 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "common/ts_hex.h"
+
 const char *const ts_ft_measured[TS_FT_MEASURED] = {
 	"CREATOR_SW_CFG",
 	"OWNER_SW_CFG",
 	"ROT_CREATOR_AUTH_CODESIGN",
 	"ROT_CREATOR_AUTH_STATE",
 };
-
-static int
-hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 ts_result
 ts_ft_item_bytes(const json_t *item, uint8_t *out, size_t cap, size_t *len)
@@ -35,8 +31,8 @@ ts_ft_item_bytes(const json_t *item, uint8_t *out, size_t cap, size_t *len)
 			   "an OTP word must be 0x and %zu hex digits", 2 * g);
 		for (size_t b = 0; b < g; b++) { /* least significant byte first */
 			const char *h = t + 2 + 2 * (g - 1 - b);
-			int hi = hexval(h[0]), lo = hexval(h[1]);
-			TS_ENSUREF(hi >= 0 && lo >= 0, TS_ERR_SCHEMA, "an OTP word is not hex: %s", t);
+			int hi = ts_hex_value(h[0]), lo = ts_hex_value(h[1]);
+			TS_ENSUREF(hi != TS_HEX_INVALID && lo != TS_HEX_INVALID, TS_ERR_SCHEMA, "an OTP word is not hex: %s", t);
 			out[w * g + b] = (uint8_t)(hi << 4 | lo);
 		}
 	}
@@ -49,11 +45,7 @@ programmed_bytes(const json_t *programmed, const char *name, uint8_t *out, size_
 {
 	const char *h = json_string_value(json_object_get(programmed, name));
 	TS_ENSUREF(h != NULL && strlen(h) == 2 * want, TS_ERR_SCHEMA, "OTP item %s is not programmed", name);
-	for (size_t i = 0; i < want; i++) {
-		int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
-		TS_ENSUREF(hi >= 0 && lo >= 0, TS_ERR_SCHEMA, "OTP item %s holds no hex", name);
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
+	TS_ENSUREF(ts_hex_decode(h, out, want) == 0, TS_ERR_SCHEMA, "OTP item %s holds no hex", name);
 	return TS_OK;
 }
 

@@ -296,11 +296,8 @@ ts_otp_resolve_sku(const struct ts_prov_registry *r, struct ts_otp_args *a)
 	TS_ENSURE(r != NULL && a != NULL && a->sku != NULL, TS_ERR_NULL);
 	TS_ENSUREF(a->mmap == NULL && a->lc_state == NULL && a->img_cfg == NULL && a->nadd == 0 && a->batch == NULL,
 		   TS_ERR_USAGE, "--sku replaces --mmap, --lc-state, --img-cfg, --add-cfg and --batch");
-	const struct ts_prov_sku *s = ts_prov_sku(r, a->sku);
-	TS_ENSUREF(s != NULL, TS_ERR_USAGE, "no SKU '%s'; see 'tapeseal prov list'", a->sku);
-	TS_ENSUREF(s->e.valid, TS_ERR_SCHEMA, "SKU '%s' has problems; see 'tapeseal prov show %s'", a->sku, a->sku);
-	TS_ENSUREF(strcmp(s->dice_format, "cwt") != 0, TS_ERR_SCHEMA,
-		   "SKU '%s' uses CWT certificates, which are not supported; use x509", a->sku);
+	const struct ts_prov_sku *s = NULL;
+	TS_GUARD(ts_prov_sku_usable(r, a->sku, &s));
 	const struct ts_prov_otp_cfg *c = ts_prov_otp_cfg(r, s->otp);
 	TS_ENSUREF(c != NULL && c->e.valid, TS_ERR_SCHEMA, "SKU '%s': OTP configuration '%s' is missing or has problems",
 		   a->sku, s->otp);
@@ -312,4 +309,25 @@ ts_otp_resolve_sku(const struct ts_prov_registry *r, struct ts_otp_args *a)
 		a->add_cfg[a->nadd++] = c->overlays[i];
 	}
 	return TS_OK;
+}
+
+ts_result
+ts_otp_load_sku(struct ts_otp_args *a, struct ts_prov_registry **reg)
+{
+	TS_ENSURE(a != NULL && reg != NULL, TS_ERR_NULL);
+	*reg = NULL;
+	TS_GUARD(ts_prov_load(ts_prov_builtin_path(), getenv("PROV_EXTS_DIR"), reg));
+	return ts_otp_resolve_sku(*reg, a);
+}
+
+ts_result
+ts_otp_sku_consts(const struct ts_otp_args *a, const char *secrets, json_t **parts)
+{
+	TS_ENSURE(a != NULL && a->img_cfg != NULL && parts != NULL, TS_ERR_NULL);
+	struct ts_otpgen *g = NULL;
+	TS_GUARD(ts_otpgen_load(a->mmap, secrets, a->lc_state, a->mode, &g));
+	struct ts_otp_request req = { a->img_cfg, a->add_cfg, a->nadd, NULL, 0 };
+	ts_result r = ts_otpgen_consts(g, &req, parts);
+	ts_otpgen_free(g);
+	return r;
 }

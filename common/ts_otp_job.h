@@ -4,6 +4,8 @@
 #include <limits.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "common/ts_buf.h"
 #include "common/ts_result.h"
 #include "common/ts_stage.h"
@@ -69,6 +71,20 @@ struct ts_prov_registry;
  * invalid SKU, a CWT SKU, and those options given as well (TS_ERR_USAGE).
  */
 TS_RESULT ts_otp_resolve_sku(const struct ts_prov_registry *r, struct ts_otp_args *a);
+
+/*
+ * Loads the provisioning registry (the built-in file and $PROV_EXTS_DIR) into
+ * *reg (caller frees with ts_prov_free, also on failure) and resolves a->sku
+ * from it as ts_otp_resolve_sku does.
+ */
+TS_RESULT ts_otp_load_sku(struct ts_otp_args *a, struct ts_prov_registry **reg);
+
+/*
+ * The otp_consts equivalent of a resolved SKU (a from ts_otp_resolve_sku):
+ * the partitions object of `tapeseal otp-consts`.  secrets may be NULL when
+ * the configuration draws no "<random>" value.  Caller decrefs *parts.
+ */
+TS_RESULT ts_otp_sku_consts(const struct ts_otp_args *a, const char *secrets, json_t **parts);
 
 /* The option summary shared by both halves' --help. */
 extern const char ts_otp_usage_options[];

@@ -9,6 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "common/ts_hex.h"
 #include "common/ts_hjson.h"
 
@@ -313,6 +317,10 @@ load_orchestrator(struct loader *L, json_t *at, struct ts_prov_sku *s, const cha
 		problem(L, at, "%s: an offline SKU needs dice_ca.key_type \"Token\" in its orchestrator_cfg", what);
 		ok = 0;
 	}
+	if (ok && (s->orch = json_deep_copy(root)) == NULL) {
+		problem(L, at, "out of memory");
+		ok = 0;
+	}
 	ts_hjson_doc_free(doc);
 	return ok;
 }
@@ -421,6 +429,7 @@ clear_item(const struct section *s, size_t i)
 {
 	if (s->load == load_sku_v) {
 		json_decref(((struct ts_prov_sku *)(void *)entry_at(s, i))->recorded);
+		json_decref(((struct ts_prov_sku *)(void *)entry_at(s, i))->orch);
 	}
 	memset(entry_at(s, i), 0, s->elem);
 }
@@ -562,6 +571,7 @@ ts_prov_free(struct ts_prov_registry *r)
 	}
 	for (size_t i = 0; r->skus != NULL && i < r->nskus; i++) {
 		json_decref(r->skus[i].recorded);
+		json_decref(r->skus[i].orch);
 	}
 	free(r->otp);
 	free(r->skus);
@@ -607,4 +617,47 @@ ts_prov_builtin_path(void)
 		}
 	}
 	return candidates[1];
+}
+
+ts_result
+ts_prov_sku_path(const struct ts_prov_sku *s, const char *rel, char *buf, size_t len)
+{
+	TS_ENSURE(s != NULL && rel != NULL && buf != NULL, TS_ERR_NULL);
+	const char *slash = strrchr(s->e.file, '/');
+	int n = snprintf(buf, len, "%.*s/%s", slash ? (int)(slash - s->e.file) : 1, slash ? s->e.file : ".", rel);
+	TS_ENSUREF(n >= 0 && (size_t)n < len, TS_ERR_RANGE, "%s: a path relative to it is too long", s->e.file);
+	return TS_OK;
+}
+
+ts_result
+ts_prov_sku_usable(const struct ts_prov_registry *r, const char *name, const struct ts_prov_sku **out)
+{
+	TS_ENSURE(r != NULL && name != NULL && out != NULL, TS_ERR_NULL);
+	const struct ts_prov_sku *s = ts_prov_sku(r, name);
+	TS_ENSUREF(s != NULL, TS_ERR_USAGE, "no SKU '%s'; see 'tapeseal prov list'", name);
+	TS_ENSUREF(s->e.valid, TS_ERR_SCHEMA, "SKU '%s' has problems; see 'tapeseal prov show %s'", name, name);
+	TS_ENSUREF(strcmp(s->dice_format, "cwt") != 0, TS_ERR_SCHEMA,
+		   "SKU '%s' uses CWT certificates, which are not supported; use x509", name);
+	*out = s;
+	return TS_OK;
+}
+
+ts_result
+ts_prov_sku_ca_cert(const struct ts_prov_sku *s, const char *role, X509 **out)
+{
+	TS_ENSURE(s != NULL && role != NULL && out != NULL, TS_ERR_NULL);
+	*out = NULL;
+	const char *rel = str(json_object_get(json_object_get(s->orch, role), "certificate"));
+	if (rel == NULL) {
+		return TS_OK;
+	}
+	char path[2 * PATH_MAX];
+	TS_GUARD(ts_prov_sku_path(s, rel, path, sizeof(path)));
+	FILE *f = fopen(path, "r");
+	TS_ENSUREF(f != NULL, TS_ERR_IO, "%s: %s (the SKU's %s certificate)", path, strerror(errno), role);
+	*out = PEM_read_X509(f, NULL, NULL, NULL);
+	(void)fclose(f);
+	ERR_clear_error();
+	TS_ENSUREF(*out != NULL, TS_ERR_SCHEMA, "%s is not a PEM certificate", path);
+	return TS_OK;
 }

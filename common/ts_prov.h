@@ -60,6 +60,7 @@ struct ts_prov_sku {
 	char perso_bin[PATH_MAX];
 	int offline;
 	json_t *recorded;     /* ownership_libs, ecdsa_key, spx_key, signature_prefix, tags: kept as given */
+	json_t *orch;         /* the parsed orchestrator_cfg (A7 format), NULL when it has problems */
 };
 
 struct ts_prov_exec_env {
@@ -93,7 +94,29 @@ TS_RESULT ts_prov_load(const char *builtin_path, const char *ext_dir, struct ts_
 void ts_prov_free(struct ts_prov_registry *r);
 
 const struct ts_prov_sku *ts_prov_sku(const struct ts_prov_registry *r, const char *name);
+
+/*
+ * The SKU name when it can be used: TS_ERR_USAGE when there is none,
+ * TS_ERR_SCHEMA when it has problems or uses CWT certificates (not supported).
+ */
+TS_RESULT ts_prov_sku_usable(const struct ts_prov_registry *r, const char *name, const struct ts_prov_sku **out);
 const struct ts_prov_otp_cfg *ts_prov_otp_cfg(const struct ts_prov_registry *r, const char *name);
+
+/*
+ * rel resolved against the directory of the registry file that defines s
+ * (orchestrator configs name their CA certificates this way).  TS_ERR_RANGE
+ * when it does not fit in len.
+ */
+TS_RESULT ts_prov_sku_path(const struct ts_prov_sku *s, const char *rel, char *buf, size_t len);
+
+/*
+ * The certificate the SKU's orchestrator config names for role ("dice_ca",
+ * "ext_ca"), read as PEM from its path relative to the SKU's registry file;
+ * *out is NULL when the config names none.  TS_ERR_IO / TS_ERR_SCHEMA naming
+ * the file otherwise.  Caller frees *out (X509_free).
+ */
+struct x509_st;
+TS_RESULT ts_prov_sku_ca_cert(const struct ts_prov_sku *s, const char *role, struct x509_st **out);
 
 /* The built-in registry file: $TAPESEAL_PROV_REGISTRY, else the installed one, else the source tree's. */
 const char *ts_prov_builtin_path(void);

@@ -9,25 +9,6 @@
 static const uint8_t p256_params[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 
 ts_result
-hsm_find_object(struct hsm_session *s, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *h, size_t *count)
-{
-	TS_ENSURE(s != NULL && label != NULL && h != NULL && count != NULL, TS_ERR_NULL);
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_LABEL, (void *)(uintptr_t)label, strlen(label) },
-	};
-	CK_OBJECT_HANDLE found[2];
-	CK_ULONG n = 0;
-	TS_GUARD(hsm_step(s, "C_FindObjectsInit", s->fl->C_FindObjectsInit(s->sh, tmpl, 2), label, "search failed"));
-	CK_RV rv = s->fl->C_FindObjects(s->sh, found, 2, &n);
-	TS_GUARD(hsm_step(s, "C_FindObjects", rv, label, "search failed"));
-	TS_GUARD(hsm_step(s, "C_FindObjectsFinal", s->fl->C_FindObjectsFinal(s->sh), label, "search failed"));
-	*count = n;
-	*h = n > 0 ? found[0] : CK_INVALID_HANDLE;
-	return TS_OK;
-}
-
-ts_result
 hsm_ec_generate(struct hsm_session *s, const char *label, const uint8_t *id, size_t id_len, CK_OBJECT_HANDLE *priv,
 		CK_OBJECT_HANDLE *pub)
 {
@@ -75,38 +56,6 @@ hsm_ec_generate(struct hsm_session *s, const char *label, const uint8_t *id, siz
 			s->fl->C_GenerateKeyPair(s->sh, &mech, pub_tmpl, sizeof(pub_tmpl) / sizeof(pub_tmpl[0]),
 						 priv_tmpl, sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), pub, priv),
 			label, "the token refused to generate a P-256 key pair (needs CKM_EC_KEY_PAIR_GEN)");
-}
-
-ts_result
-hsm_ec_attrs(struct hsm_session *s, CK_OBJECT_HANDLE priv, const char *label, struct hsm_key_attrs *a)
-{
-	TS_ENSURE(s != NULL && label != NULL && a != NULL, TS_ERR_NULL);
-	CK_BBOOL local = 0, asens = 0, nextr = 0, extr = 0, mod = 0, sens = 0, sign = 0;
-	CK_KEY_TYPE kt = 0;
-	memset(a, 0, sizeof(*a));
-	CK_ATTRIBUTE t[] = {
-		{ CKA_LOCAL, &local, sizeof(local) },
-		{ CKA_ALWAYS_SENSITIVE, &asens, sizeof(asens) },
-		{ CKA_NEVER_EXTRACTABLE, &nextr, sizeof(nextr) },
-		{ CKA_EXTRACTABLE, &extr, sizeof(extr) },
-		{ CKA_MODIFIABLE, &mod, sizeof(mod) },
-		{ CKA_SENSITIVE, &sens, sizeof(sens) },
-		{ CKA_SIGN, &sign, sizeof(sign) },
-		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
-		{ CKA_ID, a->id, sizeof(a->id) },
-	};
-	TS_GUARD(hsm_step(s, "C_GetAttributeValue", s->fl->C_GetAttributeValue(s->sh, priv, t, 9), label,
-			  "the CA key's attributes cannot be read"));
-	a->local = local == CK_TRUE;
-	a->always_sensitive = asens == CK_TRUE;
-	a->never_extractable = nextr == CK_TRUE;
-	a->extractable = extr == CK_TRUE;
-	a->modifiable = mod == CK_TRUE;
-	a->sensitive = sens == CK_TRUE;
-	a->sign = sign == CK_TRUE;
-	a->ec = kt == CKK_EC;
-	a->id_len = t[8].ulValueLen == CK_UNAVAILABLE_INFORMATION ? 0 : t[8].ulValueLen;
-	return TS_OK;
 }
 
 ts_result

@@ -19,16 +19,9 @@
  * naming the PKCS#11 step, as everywhere in hsm/.
  */
 
-/* Objects of class cls labelled label: *count is 0, 1 or 2 (meaning "several"); *h the first. */
-TS_RESULT hsm_find_object(struct hsm_session *s, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *h,
-			  size_t *count);
-
 /* C_GenerateKeyPair(CKM_EC_KEY_PAIR_GEN) on prime256v1 with every attribute explicit; token objects. */
 TS_RESULT hsm_ec_generate(struct hsm_session *s, const char *label, const uint8_t *id, size_t id_len,
 			  CK_OBJECT_HANDLE *priv, CK_OBJECT_HANDLE *pub);
-
-/* A private key's protection attributes; a->ec says whether CKA_KEY_TYPE is CKK_EC. */
-TS_RESULT hsm_ec_attrs(struct hsm_session *s, CK_OBJECT_HANDLE priv, const char *label, struct hsm_key_attrs *a);
 
 /*
  * The public point of an EC public-key object as 65 bytes 04||x||y.  CKA_EC_POINT

@@ -215,9 +215,9 @@ hsm_session_close(struct hsm_session *s)
 }
 
 ts_result
-hsm_find_secret_key(struct hsm_session *s, const char *label, CK_OBJECT_HANDLE *h, size_t *count)
+hsm_find_object(struct hsm_session *s, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *h, size_t *count)
 {
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	TS_ENSURE(s != NULL && label != NULL && h != NULL && count != NULL, TS_ERR_NULL);
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
 		{ CKA_LABEL, (void *)(uintptr_t)label, strlen(label) },
@@ -239,8 +239,13 @@ flag(CK_BBOOL b)
 	return b == CK_TRUE;
 }
 
-ts_result
-hsm_key_attrs(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, struct hsm_key_attrs *a)
+/*
+ * One C_GetAttributeValue for the protection attributes of a key; CKA_VALUE_LEN
+ * only when with_len (secret keys have it, EC private keys do not).
+ */
+static ts_result
+read_attrs(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, int with_len, const char *hint,
+	   struct hsm_key_attrs *a)
 {
 	CK_BBOOL local = 0, asens = 0, nextr = 0, extr = 0, mod = 0, sens = 0, sign = 0;
 	CK_KEY_TYPE kt = 0;
@@ -255,11 +260,11 @@ hsm_key_attrs(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, stru
 		{ CKA_SENSITIVE, &sens, sizeof(sens) },
 		{ CKA_SIGN, &sign, sizeof(sign) },
 		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
-		{ CKA_VALUE_LEN, &vlen, sizeof(vlen) },
 		{ CKA_ID, a->id, sizeof(a->id) },
+		{ CKA_VALUE_LEN, &vlen, sizeof(vlen) },
 	};
-	TS_GUARD(hsm_step(s, "C_GetAttributeValue", s->fl->C_GetAttributeValue(s->sh, h, t, 10), label,
-		      "the master key's attributes cannot be read"));
+	CK_ULONG n = with_len ? 10 : 9;
+	TS_GUARD(hsm_step(s, "C_GetAttributeValue", s->fl->C_GetAttributeValue(s->sh, h, t, n), label, hint));
 	a->local = flag(local);
 	a->always_sensitive = flag(asens);
 	a->never_extractable = flag(nextr);
@@ -268,9 +273,23 @@ hsm_key_attrs(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, stru
 	a->sensitive = flag(sens);
 	a->sign = flag(sign);
 	a->generic_secret = kt == CKK_GENERIC_SECRET;
+	a->ec = kt == CKK_EC;
 	a->value_len = vlen;
-	a->id_len = t[9].ulValueLen == CK_UNAVAILABLE_INFORMATION ? 0 : t[9].ulValueLen;
+	a->id_len = t[8].ulValueLen == CK_UNAVAILABLE_INFORMATION ? 0 : t[8].ulValueLen;
 	return TS_OK;
+}
+
+ts_result
+hsm_key_attrs(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, struct hsm_key_attrs *a)
+{
+	return read_attrs(s, h, label, 1, "the master key's attributes cannot be read", a);
+}
+
+ts_result
+hsm_ec_attrs(struct hsm_session *s, CK_OBJECT_HANDLE priv, const char *label, struct hsm_key_attrs *a)
+{
+	TS_ENSURE(s != NULL && label != NULL && a != NULL, TS_ERR_NULL);
+	return read_attrs(s, priv, label, 0, "the CA key's attributes cannot be read", a);
 }
 
 ts_result

@@ -56,11 +56,15 @@ void hsm_session_close(struct hsm_session *s);
 /* Token label, serial number and model, trimmed of padding. */
 void hsm_session_token(const struct hsm_session *s, char label[33], char serial[17], char model[17]);
 
-/* Finds secret keys labelled label: *count is 0, 1 or 2 (meaning "several"); *h the first. */
-TS_RESULT hsm_find_secret_key(struct hsm_session *s, const char *label, CK_OBJECT_HANDLE *h, size_t *count);
+/* Objects of class cls labelled label: *count is 0, 1 or 2 (meaning "several"); *h the first. */
+TS_RESULT hsm_find_object(struct hsm_session *s, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *h,
+			  size_t *count);
 
-/* Reads the attributes tapeseal records and checks. */
+/* Reads the attributes tapeseal records and checks, of a secret key (with CKA_VALUE_LEN). */
 TS_RESULT hsm_key_attrs(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, struct hsm_key_attrs *a);
+
+/* The same of an EC private key (no CKA_VALUE_LEN); a->ec says whether CKA_KEY_TYPE is CKK_EC. */
+TS_RESULT hsm_ec_attrs(struct hsm_session *s, CK_OBJECT_HANDLE priv, const char *label, struct hsm_key_attrs *a);
 
 /* True when reading CKA_VALUE is refused with CKR_ATTRIBUTE_SENSITIVE, as it must be. */
 TS_RESULT hsm_key_value_hidden(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, int *hidden);

@@ -6,7 +6,6 @@
 
 #include <jansson.h>
 
-#include "common/ts_otp_img.h"
 #include "common/ts_otp_job.h"
 #include "common/ts_prov.h"
 
@@ -48,14 +47,10 @@ public_otp_consts_main(int argc, char **argv)
 		return 2;
 	}
 	struct ts_prov_registry *r = NULL;
-	struct ts_otpgen *g = NULL;
 	json_t *parts = NULL;
 	ts_error_clear();
-	ts_result res = ts_prov_load(ts_prov_builtin_path(), getenv("PROV_EXTS_DIR"), &r);
-	res = res.code ? res : ts_otp_resolve_sku(r, &a);
-	res = res.code ? res : ts_otpgen_load(a.mmap, secrets, a.lc_state, "testing", &g);
-	struct ts_otp_request req = { a.img_cfg, a.add_cfg, a.nadd, NULL, 0 };
-	res = res.code ? res : ts_otpgen_consts(g, &req, &parts);
+	ts_result res = ts_otp_load_sku(&a, &r);
+	res = res.code ? res : ts_otp_sku_consts(&a, secrets, &parts);
 	if (res.code == 0) {
 		const struct ts_prov_sku *s = ts_prov_sku(r, a.sku);
 		json_t *root = json_pack("{s:s,s:s,s:o}", "sku", a.sku, "otp_cfg", s->otp, "partitions", parts);
@@ -66,7 +61,6 @@ public_otp_consts_main(int argc, char **argv)
 		free(text);
 		json_decref(root);
 	}
-	ts_otpgen_free(g);
 	ts_prov_free(r);
 	if (res.code != 0) {
 		(void)public_fail("otp-consts");

@@ -6,6 +6,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "common/ts_hex.h"
+
 TS_DEFINE_AUTO(EVP_MD_CTX, EVP_MD_CTX_free)
 
 void
@@ -83,7 +85,7 @@ derive_in_session(struct hsm_session *s, const struct secure_policy *pol, const 
 	size_t count;
 	const char *label = info->master_label;
 	hsm_session_token(s, info->token_label, info->token_serial, info->token_model);
-	TS_GUARD(hsm_find_secret_key(s, label, &h, &count));
+	TS_GUARD(hsm_find_object(s, CKO_SECRET_KEY, label, &h, &count));
 	TS_ENSUREF(count == 1, TS_ERR_P11, "%s master key labelled '%s' on token '%s'; %s", count ? "more than one"
 		   : "no", label, info->token_label, count ? "remove the duplicates or name the key by id"
 		   : "create it once with 'tapeseal-secure master create'");
@@ -137,8 +139,6 @@ secure_commitment(const char *top_t, const char *seed_name, const struct ts_secr
 	TS_GUARD_OSSL(EVP_DigestUpdate(ctx, seed_name, strlen(seed_name) + 1));
 	TS_GUARD_OSSL(EVP_DigestUpdate(ctx, seed->data, seed->len));
 	TS_GUARD_OSSL(EVP_DigestFinal_ex(ctx, md, &n));
-	for (unsigned i = 0; i < 32; i++) {
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
+	ts_hex_encode(md, 32, hex);
 	return TS_OK;
 }

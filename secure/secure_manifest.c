@@ -7,6 +7,8 @@
 
 #include <openssl/evp.h>
 
+#include "common/ts_hex.h"
+
 static void
 sha256_hex(const uint8_t *p, size_t n, char hex[65])
 {
@@ -16,18 +18,14 @@ sha256_hex(const uint8_t *p, size_t n, char hex[65])
 	if (EVP_Digest(p != NULL ? p : (const uint8_t *)"", n, md, &len, EVP_sha256(), NULL) != 1) {
 		return;
 	}
-	for (unsigned i = 0; i < len; i++) {
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
+	ts_hex_encode(md, len, hex);
 }
 
 static json_t *
 master_json(const struct secure_hsm_info *h)
 {
-	char id[2 * sizeof(h->attrs.id) + 1] = { 0 };
-	for (size_t i = 0; i < h->attrs.id_len; i++) {
-		(void)snprintf(id + 2 * i, 3, "%02x", h->attrs.id[i]);
-	}
+	char id[2 * sizeof(h->attrs.id) + 1];
+	ts_hex_encode(h->attrs.id, h->attrs.id_len, id);
 	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b}", "label", h->master_label, "id", id, "local",
 			 h->attrs.local, "always_sensitive", h->attrs.always_sensitive, "never_extractable",
 			 h->attrs.never_extractable, "extractable", h->attrs.extractable, "modifiable", h->attrs.modifiable);

@@ -44,7 +44,7 @@ create_in(struct hsm_session *s, const struct secure_policy *pol, const char *la
 	uint8_t id[16];
 	struct hsm_key_attrs a;
 	int hidden = 0;
-	TS_GUARD(hsm_find_secret_key(s, label, &h, &count));
+	TS_GUARD(hsm_find_object(s, CKO_SECRET_KEY, label, &h, &count));
 	TS_ENSUREF(count == 0, TS_ERR_EXISTS, "a key labelled '%s' already exists; the ceremony runs once per top "
 		   "(rotate seeds with --seed-version instead)", label);
 	TS_GUARD_OSSL(RAND_bytes(id, sizeof(id)));

@@ -68,8 +68,7 @@ secure_otp_image_run(int argc, char **argv)
 	struct ts_prov_registry *reg = NULL;
 	ts_result r = TS_OK;
 	if (a.sku != NULL) {
-		r = ts_prov_load(ts_prov_builtin_path(), getenv("PROV_EXTS_DIR"), &reg);
-		r = r.code ? r : ts_otp_resolve_sku(reg, &a);
+		r = ts_otp_load_sku(&a, &reg);
 	}
 	r = r.code ? r : ts_otp_build(&a, out);
 	r = r.code ? r : guard(out);

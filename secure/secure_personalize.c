@@ -24,9 +24,8 @@
 #include "common/ts_dice.h"
 #include "common/ts_file.h"
 #include "common/ts_ft.h"
-#include "common/ts_hjson.h"
+#include "common/ts_hex.h"
 #include "common/ts_lc.h"
-#include "common/ts_otp_img.h"
 #include "common/ts_otp_job.h"
 #include "common/ts_prov.h"
 #include "common/ts_prov_ext.h"
@@ -78,7 +77,7 @@ struct host {
 	const struct opts *o;
 	struct ts_prov_registry *reg;
 	const struct ts_prov_sku *sku;
-	json_t *orch;
+	const json_t *orch; /* borrowed from the SKU */
 	json_t *consts;
 	uint8_t expect[TS_FT_MEASURED][32];
 	uint8_t was[32];
@@ -158,14 +157,9 @@ static ts_result
 expected_measurements(struct host *h)
 {
 	struct ts_otp_args a = { .mode = "testing", .sku = h->o->sku };
-	TS_GUARD(ts_otp_resolve_sku(h->reg, &a));
-	struct ts_otpgen *g = NULL;
-	TS_GUARD(ts_otpgen_load(a.mmap, NULL, a.lc_state, "testing", &g));
-	struct ts_otp_request req = { a.img_cfg, a.add_cfg, a.nadd, NULL, 0 };
 	json_t *parts = NULL;
-	ts_result r = ts_otpgen_consts(g, &req, &parts);
-	ts_otpgen_free(g);
-	TS_GUARD(r);
+	TS_GUARD(ts_otp_resolve_sku(h->reg, &a));
+	TS_GUARD(ts_otp_sku_consts(&a, NULL, &parts));
 	h->consts = parts;
 	for (size_t i = 0; i < TS_FT_MEASURED; i++) {
 		TS_GUARD(ts_ft_measure(parts, ts_ft_measured[i], NULL, h->expect[i]));
@@ -178,15 +172,8 @@ load_sku(struct host *h)
 {
 	TS_GUARD(ts_prov_load(ts_prov_builtin_path(), getenv("PROV_EXTS_DIR"), &h->reg));
 	TS_ENSUREF(h->reg->nproblems == 0, TS_ERR_SCHEMA, "the provisioning registry has problems; see 'tapeseal prov list'");
-	h->sku = ts_prov_sku(h->reg, h->o->sku);
-	TS_ENSUREF(h->sku != NULL, TS_ERR_USAGE, "no SKU '%s'; see 'tapeseal prov list'", h->o->sku);
-	TS_ENSUREF(strcmp(h->sku->dice_format, "cwt") != 0, TS_ERR_SCHEMA,
-		   "SKU '%s' uses CWT certificates, which are not supported; use x509", h->o->sku);
-	struct ts_hjson_doc *doc = NULL;
-	TS_GUARD(ts_hjson_load(h->sku->orchestrator_cfg, &doc));
-	h->orch = json_deep_copy(ts_hjson_root(doc));
-	ts_hjson_doc_free(doc);
-	TS_ENSURE(h->orch != NULL, TS_ERR_NOMEM);
+	TS_GUARD(ts_prov_sku_usable(h->reg, h->o->sku, &h->sku));
+	h->orch = h->sku->orch;
 	json_t *bv = json_object_get(h->orch, "blob_version");
 	h->version = h->o->blob_version >= 0 ? (unsigned)h->o->blob_version
 					     : json_is_integer(bv) && json_integer_value(bv) == 1 ? 1u : 0u;
@@ -195,13 +182,9 @@ load_sku(struct host *h)
 	while (w.len > 0 && (w.data[w.len - 1] == '\n' || w.data[w.len - 1] == '\r')) {
 		w.len--;
 	}
-	TS_ENSUREF(w.len == 64, TS_ERR_SCHEMA, "%s: the WAS is 64 hex digits", h->o->was);
-	for (size_t i = 0; i < 32; i++) {
-		unsigned v;
-		char two[3] = { (char)w.data[2 * i], (char)w.data[2 * i + 1], 0 };
-		TS_ENSUREF(sscanf(two, "%2x", &v) == 1, TS_ERR_SCHEMA, "%s: the WAS is 64 hex digits", h->o->was);
-		h->was[i] = (uint8_t)v;
-	}
+	TS_GUARD(ts_buf_append(&w, "", 1)); /* NUL-terminated for the decoder */
+	TS_ENSUREF(w.len == 65 && ts_hex_decode((const char *)w.data, h->was, 32) == 0, TS_ERR_SCHEMA,
+		   "%s: the WAS is 64 hex digits", h->o->was);
 	return expected_measurements(h);
 }
 
@@ -222,37 +205,24 @@ load_role(struct host *h, const char *role, struct ca_role *out, int required)
 	TS_GUARD(secure_ca_load(h->s, key, &out->ca));
 	out->present = 1;
 	/* The certificate file the SKU ships (the device takes its issuer DN from it) must be the token's. */
-	const char *rel = json_string_value(json_object_get(cfg, "certificate"));
-	char path[2 * PATH_MAX];
-	const char *slash = strrchr(h->sku->e.file, '/');
-	TS_ENSUREF(rel != NULL, TS_ERR_SCHEMA, "SKU %s: %s.certificate is missing", h->o->sku, role);
-	(void)snprintf(path, sizeof(path), "%.*s/%s", slash ? (int)(slash - h->sku->e.file) : 1,
-		       slash ? h->sku->e.file : ".", rel);
-	FILE *f = fopen(path, "r");
-	X509 *file_cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-	if (f != NULL) {
-		(void)fclose(f);
-	}
-	int same = file_cert != NULL && X509_cmp(file_cert, out->ca.cert) == 0;
+	X509 *file_cert = NULL;
+	TS_GUARD(ts_prov_sku_ca_cert(h->sku, role, &file_cert));
+	TS_ENSUREF(file_cert != NULL, TS_ERR_SCHEMA, "SKU %s: %s.certificate is missing", h->o->sku, role);
+	int same = X509_cmp(file_cert, out->ca.cert) == 0;
 	X509_free(file_cert);
-	ERR_clear_error();
-	TS_ENSUREF(same, TS_ERR_MODE, "SKU %s: %s is not the certificate of CA key '%s' on the token", h->o->sku, path,
-		   key);
+	TS_ENSUREF(same, TS_ERR_MODE, "SKU %s: %s.certificate %s is not the certificate of CA key '%s' on the token",
+		   h->o->sku, role, json_string_value(json_object_get(cfg, "certificate")), key);
 	unsigned char *der = NULL;
 	int n = i2d_X509(out->ca.cert, &der);
 	TS_ENSURE(n > 0, TS_ERR_CRYPTO);
 	uint8_t d[32];
 	SHA256(der, (size_t)n, d);
 	OPENSSL_free(der);
-	for (size_t i = 0; i < 32; i++) {
-		(void)snprintf(out->cert_sha256 + 2 * i, 3, "%02x", d[i]);
-	}
+	ts_hex_encode(d, sizeof(d), out->cert_sha256);
 	const char *kid = json_string_value(json_object_get(cfg, "key_id"));
 	if (kid != NULL) { /* "0x" + 40 hex digits, must be the CA certificate's SKI */
 		char ski[41];
-		for (size_t i = 0; i < 20; i++) {
-			(void)snprintf(ski + 2 * i, 3, "%02x", out->ca.ski[i]);
-		}
+		ts_hex_encode(out->ca.ski, sizeof(out->ca.ski), ski);
 		TS_ENSUREF(strcasecmp(kid + (strncmp(kid, "0x", 2) == 0 ? 2 : 0), ski) == 0, TS_ERR_MODE,
 			   "SKU %s: %s.key_id %s is not the CA certificate's key identifier %s", h->o->sku, role, kid, ski);
 	}
@@ -312,15 +282,21 @@ reap(struct host *h, const char *what)
 }
 
 static ts_result
+send_line(struct host *h, const struct ts_buf *b)
+{
+	TS_ENSUREF(fwrite(b->data, 1, b->len, h->to) == b->len && fflush(h->to) == 0, TS_ERR_IO,
+		   "the device closed its console");
+	return TS_OK;
+}
+
+static ts_result
 send(struct host *h, json_t *j, size_t pad, int crc)
 {
 	TS_BUF(b);
 	ts_result r = ts_ujson_msg(j, pad, crc, &b);
 	json_decref(j);
 	TS_GUARD(r);
-	TS_ENSUREF(fwrite(b.data, 1, b.len, h->to) == b.len && fflush(h->to) == 0, TS_ERR_IO,
-		   "the device closed its console");
-	return TS_OK;
+	return send_line(h, &b);
 }
 
 static ts_result
@@ -366,9 +342,7 @@ send_token(struct host *h)
 	/* The raw token is not kept: without a token_encrypt_key nobody may hold it (B7, no raw RMA token). */
 	TS_BUF(b);
 	TS_GUARD(ts_ujson_token_hash_msg(w, &b));
-	TS_ENSUREF(fwrite(b.data, 1, b.len, h->to) == b.len && fflush(h->to) == 0, TS_ERR_IO,
-		   "the device closed its console");
-	return TS_OK;
+	return send_line(h, &b);
 }
 
 static ts_result
@@ -414,9 +388,7 @@ check_blob(struct host *h)
 			}
 		}
 		if (o->type == TS_PERSO_SHA256_HASH) {
-			for (size_t k = 0; k < 32; k++) {
-				(void)snprintf(h->self_hash + 2 * k, 3, "%02x", o->data[k]);
-			}
+			ts_hex_encode(o->data, 32, h->self_hash);
 		}
 	}
 	TS_ENSUREF(was == 1 && id == 1 && self <= 1, TS_ERR_SCHEMA,
@@ -805,21 +777,13 @@ boot(struct host *h)
 
 /* --- step 12: the device record (B7) */
 
-static void
-hexs(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		(void)snprintf(out + 2 * i, 3, "%02x", p[i]);
-	}
-}
-
 static json_t *
 tapeseal_block(struct host *h)
 {
 	char hx[65], reg_sha[65] = "";
 	json_t *meas = json_object(), *libs = json_array(), *ca = json_object();
 	for (size_t i = 0; i < TS_FT_MEASURED; i++) {
-		hexs(h->expect[i], 32, hx);
+		ts_hex_encode(h->expect[i], 32, hx);
 		json_object_set_new(meas, ts_ft_measured[i], json_string(hx));
 	}
 	for (size_t i = 0; i < h->exts.n; i++) {
@@ -834,7 +798,7 @@ tapeseal_block(struct host *h)
 	const struct ca_role *roles[2] = { &h->dice, &h->ext };
 	for (size_t i = 0; i < 2; i++) {
 		if (roles[i]->present) {
-			hexs(roles[i]->ca.ski, 20, hx);
+			ts_hex_encode(roles[i]->ca.ski, 20, hx);
 			json_object_set_new(ca, i == 0 ? "dice" : "ext",
 					    json_pack("{s:s,s:s,s:s,s:s}", "cert_sha256", roles[i]->cert_sha256, "key_label",
 						      roles[i]->ca.label, "key_uri", h->t.display, "key_id", hx));
@@ -845,9 +809,9 @@ tapeseal_block(struct host *h)
 	SHA256(h->in.body, h->in.next_free, din);
 	SHA256(h->back.body, h->back.next_free, dout);
 	char sin[65], sout[65], dh[65];
-	hexs(din, 32, sin);
-	hexs(dout, 32, sout);
-	hexs(h->hash, 32, dh);
+	ts_hex_encode(din, 32, sin);
+	ts_hex_encode(dout, 32, sout);
+	ts_hex_encode(h->hash, 32, dh);
 	return json_pack("{s:s,s:s,s:s,s:o,s:O,s:o,s:I,s:s,s:s,s:s,s:s,s:s,s:o}", "schema", "tapeseal-device-record/1",
 			 "registry_file", h->sku->e.file, "registry_sha256", reg_sha, "ext_libs", libs, "hook_trace",
 			 h->trace, "ca", ca, "blob_version", (json_int_t)h->version, "blob_in_sha256", sin,
@@ -989,7 +953,6 @@ secure_personalize_run(int argc, char **argv)
 	json_decref(h.trace);
 	json_decref(h.certs);
 	json_decref(h.consts);
-	json_decref(h.orch);
 	ts_prov_free(h.reg);
 	ts_buf_free(&h.uds_der);
 	ts_buf_free(&extra_hash);

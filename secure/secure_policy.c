@@ -151,9 +151,7 @@ secure_policy_parse(const char *text, size_t len, const char *name, struct secur
 	TS_GUARD(ts_hjson_parse(text, len, name, &doc));
 	TS_GUARD(parse_doc(doc, out));
 	TS_GUARD_OSSL(EVP_Digest(text, len, md, &n, EVP_sha256(), NULL));
-	for (unsigned i = 0; i < 32; i++) {
-		(void)snprintf(out->sha256 + 2 * i, 3, "%02x", md[i]);
-	}
+	ts_hex_encode(md, sizeof(md), out->sha256);
 	(void)snprintf(out->source, sizeof(out->source), "%s", name);
 	return TS_OK;
 }

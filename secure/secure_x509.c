@@ -3,37 +3,30 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
-#include <openssl/param_build.h>
 #include <openssl/sha.h>
 
-TS_DEFINE_AUTO(EVP_PKEY_CTX, EVP_PKEY_CTX_free)
+#include "common/ts_der.h"
+#include "common/ts_dice.h"
+
 TS_DEFINE_AUTO(ECDSA_SIG, ECDSA_SIG_free)
 
-/* AlgorithmIdentifier ecdsa-with-SHA256 (1.2.840.10045.4.3.2), no parameters (RFC 5758 §3.2). */
-static const uint8_t ecdsa_sha256_alg[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
 
 ts_result
 secure_p256_pub(const uint8_t point[65], EVP_PKEY **out)
 {
 	TS_ENSURE(point != NULL && out != NULL, TS_ERR_NULL);
-	OSSL_PARAM params[3];
-	char group[] = "prime256v1";
-	uint8_t pt[65];
-	memcpy(pt, point, sizeof(pt));
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt));
-	params[2] = OSSL_PARAM_construct_end();
-	TS_AUTO(EVP_PKEY_CTX, EVP_PKEY_CTX_free) ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	TS_ENSURE(ctx != NULL, TS_ERR_NOMEM);
-	TS_GUARD_OSSL(EVP_PKEY_fromdata_init(ctx));
-	*out = NULL;
-	TS_ENSUREF(EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) == 1 && *out != NULL, TS_ERR_CRYPTO,
-		   "the CA public key is not a valid P-256 point");
+	struct ts_dice_key k;
+	TS_ENSUREF(point[0] == 0x04, TS_ERR_CRYPTO, "the CA public key is not an uncompressed P-256 point");
+	ts_result r = ts_dice_key_from_point(point + 1, &k);
+	if (r.code != 0) {
+		ts_error_context("the CA public key");
+		return r;
+	}
+	*out = k.pkey; /* the reference ts_dice_key_free would drop */
 	return TS_OK;
 }
 
@@ -77,24 +70,6 @@ secure_dn_parse(const char *text, X509_NAME **out)
 	return TS_OK;
 }
 
-/* A DER length (X.690 §8.1.3): short form below 128, else 0x81/0x82 + big-endian bytes. */
-static ts_result
-der_len(struct ts_buf *b, size_t n)
-{
-	uint8_t h[3];
-	TS_ENSURE(n <= 0xffff, TS_ERR_RANGE);
-	if (n < 0x80) {
-		h[0] = (uint8_t)n;
-		return ts_buf_append(b, h, 1);
-	}
-	if (n <= 0xff) {
-		h[0] = 0x81, h[1] = (uint8_t)n;
-		return ts_buf_append(b, h, 2);
-	}
-	h[0] = 0x82, h[1] = (uint8_t)(n >> 8), h[2] = (uint8_t)n;
-	return ts_buf_append(b, h, 3);
-}
-
 /* r||s as a DER ECDSA-Sig-Value (SEC 1 §C.5). */
 static ts_result
 sig_der(const uint8_t rs[64], struct ts_buf *out)
@@ -120,19 +95,9 @@ secure_x509_assemble(const uint8_t *tbs, size_t tbs_len, const uint8_t rs[64], E
 {
 	TS_ENSURE(tbs != NULL && rs != NULL && ca_pub != NULL && der != NULL && out != NULL, TS_ERR_NULL);
 	TS_BUF(sig);
-	TS_BUF(body);
 	TS_GUARD(sig_der(rs, &sig));
-	static const uint8_t bitstring = 0x03, zero_bits = 0x00, seq = 0x30;
-	TS_GUARD(ts_buf_append(&body, tbs, tbs_len));
-	TS_GUARD(ts_buf_append(&body, ecdsa_sha256_alg, sizeof(ecdsa_sha256_alg)));
-	TS_GUARD(ts_buf_append(&body, &bitstring, 1));
-	TS_GUARD(der_len(&body, sig.len + 1));
-	TS_GUARD(ts_buf_append(&body, &zero_bits, 1));
-	TS_GUARD(ts_buf_append(&body, sig.data, sig.len));
 	size_t start = der->len;
-	TS_GUARD(ts_buf_append(der, &seq, 1));
-	TS_GUARD(der_len(der, body.len));
-	TS_GUARD(ts_buf_append(der, body.data, body.len));
+	TS_GUARD(ts_der_certificate(der, tbs, tbs_len, sig.data, sig.len));
 	const unsigned char *p = der->data + start;
 	X509 *x = d2i_X509(NULL, &p, (long)(der->len - start));
 	TS_ENSUREF(x != NULL && p == der->data + der->len, TS_ERR_CRYPTO,

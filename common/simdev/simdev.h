@@ -30,8 +30,7 @@ struct simdev {
 	/* the SKU */
 	struct ts_prov_registry *reg; /* owned */
 	const struct ts_prov_sku *sku;
-	json_t *orch;         /* orchestrator SKU config, owned */
-	char sku_dir[PATH_MAX]; /* directory of the registry file defining the SKU */
+	const json_t *orch;   /* orchestrator SKU config (borrowed from the SKU) */
 };
 
 /* Opens an existing state directory (TS_ERR_IO when there is none: run cp first). */
@@ -43,17 +42,13 @@ TS_RESULT simdev_save(const struct simdev *d);
 TS_RESULT simdev_page_read(const struct simdev *d, unsigned page, uint8_t buf[2048]);
 TS_RESULT simdev_page_write(const struct simdev *d, unsigned page, const uint8_t buf[2048]);
 
-/* The orchestrator config's CA certificate of role ("dice_ca" or "ext_ca"); NULL-safe: *out NULL when absent. */
-TS_RESULT simdev_ca_cert(const struct simdev *d, const char *role, X509 **out);
-
 /* The stages. */
 TS_RESULT simdev_cp(struct simdev *d, const char *was_file, const char *seed_hex);
 TS_RESULT simdev_individualize(struct simdev *d, const char *consts_file, const char *ft_device_id_hex);
 TS_RESULT simdev_personalize(struct simdev *d, const char *consts_file);
 TS_RESULT simdev_boot(struct simdev *d, const char *exec_env);
 
-/* Hex helpers. */
+/* Exactly 2n hex digits into n bytes (TS_ERR_USAGE otherwise). */
 TS_RESULT simdev_unhex(const char *hex, uint8_t *out, size_t n);
-void simdev_hex(const uint8_t *p, size_t n, char *out);
 
 #endif

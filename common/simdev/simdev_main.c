@@ -9,7 +9,6 @@
 #include <openssl/crypto.h>
 
 #include "common/simdev/simdev.h"
-#include "common/ts_hjson.h"
 
 static const char usage[] =
 	"Usage: tapeseal-simdev --state DIR --sku NAME [options] cp|individualize|personalize|boot\n"
@@ -88,19 +87,8 @@ static ts_result
 load_sku(struct simdev *d, const char *name)
 {
 	TS_GUARD(ts_prov_load(ts_prov_builtin_path(), getenv("PROV_EXTS_DIR"), &d->reg));
-	d->sku = ts_prov_sku(d->reg, name);
-	TS_ENSUREF(d->sku != NULL, TS_ERR_USAGE, "no SKU '%s'; see 'tapeseal prov list'", name);
-	TS_ENSUREF(d->sku->e.valid, TS_ERR_SCHEMA, "SKU '%s' has problems; see 'tapeseal prov show %s'", name, name);
-	TS_ENSUREF(strcmp(d->sku->dice_format, "cwt") != 0, TS_ERR_SCHEMA,
-		   "SKU '%s' uses CWT certificates, which are not supported; use x509", name);
-	struct ts_hjson_doc *doc = NULL;
-	TS_GUARD(ts_hjson_load(d->sku->orchestrator_cfg, &doc));
-	d->orch = json_deep_copy(ts_hjson_root(doc));
-	ts_hjson_doc_free(doc);
-	TS_ENSURE(d->orch != NULL, TS_ERR_NOMEM);
-	const char *slash = strrchr(d->sku->e.file, '/');
-	(void)snprintf(d->sku_dir, sizeof(d->sku_dir), "%.*s", slash ? (int)(slash - d->sku->e.file) : 1,
-		       slash ? d->sku->e.file : ".");
+	TS_GUARD(ts_prov_sku_usable(d->reg, name, &d->sku));
+	d->orch = d->sku->orch;
 	return TS_OK;
 }
 
@@ -138,7 +126,6 @@ main(int argc, char **argv)
 		}
 	}
 	json_decref(d.state);
-	json_decref(d.orch);
 	ts_prov_free(d.reg);
 	if (r.code != 0) {
 		fprintf(stderr, "tapeseal-simdev %s: %s\n", o.stage, ts_last_error_message());

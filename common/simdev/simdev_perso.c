@@ -13,6 +13,7 @@
 #include "common/ts_dice.h"
 #include "common/ts_file.h"
 #include "common/ts_ft.h"
+#include "common/ts_hex.h"
 #include "common/ts_prov_ext.h"
 #include "common/ts_ujson.h"
 
@@ -293,7 +294,7 @@ static ts_result
 build_dice(struct perso *p)
 {
 	X509 *dice_ca = NULL;
-	TS_GUARD(simdev_ca_cert(dev, "dice_ca", &dice_ca));
+	TS_GUARD(ts_prov_sku_ca_cert(dev->sku, "dice_ca", &dice_ca));
 	TS_ENSUREF(dice_ca != NULL, TS_ERR_SCHEMA, "the SKU's orchestrator config names no dice_ca certificate");
 	X509_NAME *wrong = X509_NAME_new();
 	X509_NAME_add_entry_by_txt(wrong, "CN", MBSTRING_ASC, (const unsigned char *)"Not the DICE CA", -1, -1, 0);
@@ -529,7 +530,7 @@ finalize(struct perso *p)
 				continue;
 			}
 			TS_GUARD(ts_ft_item_bytes(it, val, sizeof(val), &n));
-			simdev_hex(val, n, hex);
+			ts_hex_encode(val, n, hex);
 			json_object_set_new(otp, json_string_value(json_object_get(it, "item")), json_string(hex));
 		}
 	}
@@ -554,7 +555,7 @@ load_exts(struct perso *p, const char *consts_file)
 	const char *sku = json_string_value(json_object_get(p->consts, "sku"));
 	TS_ENSUREF(sku != NULL && strcmp(sku, dev->sku->e.name) == 0, TS_ERR_SCHEMA,
 		   "%s is not the otp-consts output of SKU %s", consts_file, dev->sku->e.name);
-	TS_GUARD(simdev_ca_cert(dev, "ext_ca", &ext_ca));
+	TS_GUARD(ts_prov_sku_ca_cert(dev->sku, "ext_ca", &ext_ca));
 	return ts_prov_ext_load(dev->reg->ext_dir, dev->sku->device_libs, dev->sku->ndevice, dev->sku->e.name, 1,
 				&p->exts);
 }

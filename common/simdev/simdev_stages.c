@@ -8,6 +8,7 @@
 
 #include "common/ts_dice.h"
 #include "common/ts_ft.h"
+#include "common/ts_hex.h"
 
 static int
 locked(const struct simdev *d, const char *partition)
@@ -62,7 +63,7 @@ simdev_individualize(struct simdev *d, const char *consts_file, const char *ft_d
 			}
 			r = r.code ? r : ts_ft_item_bytes(it, v, sizeof(v), &n);
 			if (r.code == 0) {
-				simdev_hex(v, n, hex);
+				ts_hex_encode(v, n, hex);
 				if (d->fault != NULL && strcmp(d->fault, "otp-value") == 0 && i == 0) {
 					hex[0] = hex[0] == '0' ? '1' : '0'; /* a different value than the registry's */
 				}

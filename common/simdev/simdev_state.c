@@ -8,30 +8,18 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "common/ts_file.h"
 #include "common/ts_ft.h"
-
-void
-simdev_hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		(void)snprintf(out + 2 * i, 3, "%02x", p[i]);
-	}
-}
+#include "common/ts_hex.h"
 
 ts_result
 simdev_unhex(const char *hex, uint8_t *out, size_t n)
 {
 	TS_ENSUREF(hex != NULL && strlen(hex) == 2 * n, TS_ERR_USAGE, "expected %zu hex digits", 2 * n);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		TS_ENSUREF(sscanf(hex + 2 * i, "%2x", &v) == 1, TS_ERR_USAGE, "not hex: %.16s", hex);
-		out[i] = (uint8_t)v;
-	}
+	TS_ENSUREF(ts_hex_decode(hex, out, n) == 0, TS_ERR_USAGE, "not hex: %.16s", hex);
 	return TS_OK;
 }
 
@@ -69,7 +57,7 @@ simdev_save(const struct simdev *d)
 	char path[PATH_MAX + 32];
 	char hex[65];
 	TS_BUF(tmp);
-	simdev_hex(d->device_id, 32, hex);
+	ts_hex_encode(d->device_id, 32, hex);
 	TS_ENSURE(json_object_set_new(d->state, "device_id", json_string(hex)) == 0, TS_ERR_NOMEM);
 	char *text = json_dumps(d->state, JSON_INDENT(2) | JSON_SORT_KEYS);
 	TS_ENSURE(text != NULL, TS_ERR_NOMEM);
@@ -118,24 +106,6 @@ simdev_page_write(const struct simdev *d, unsigned page, const uint8_t buf[2048]
 	return TS_OK;
 }
 
-ts_result
-simdev_ca_cert(const struct simdev *d, const char *role, X509 **out)
-{
-	*out = NULL;
-	const char *rel = json_string_value(json_object_get(json_object_get(d->orch, role), "certificate"));
-	if (rel == NULL) {
-		return TS_OK;
-	}
-	char path[2 * PATH_MAX];
-	TS_ENSURE(snprintf(path, sizeof(path), "%s/%s", d->sku_dir, rel) < (int)sizeof(path), TS_ERR_RANGE);
-	FILE *f = fopen(path, "r");
-	TS_ENSUREF(f != NULL, TS_ERR_IO, "%s: %s (the SKU's %s certificate)", path, strerror(errno), role);
-	*out = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	TS_ENSUREF(*out != NULL, TS_ERR_SCHEMA, "%s is not a PEM certificate", path);
-	return TS_OK;
-}
-
 /* CP: the wafer-test stage.  Writes the WAS into page 0 and the CP half of the device ID. */
 ts_result
 simdev_cp(struct simdev *d, const char *was_file, const char *seed_hex)
@@ -168,9 +138,9 @@ simdev_cp(struct simdev *d, const char *was_file, const char *seed_hex)
 	TS_ENSUREF(mkdir(path, 0700) == 0 || errno == EEXIST, TS_ERR_IO, "%s: %s", path, strerror(errno));
 	d->state = json_object();
 	TS_ENSURE(d->state != NULL, TS_ERR_NOMEM);
-	simdev_hex(d->seed, 32, hex);
+	ts_hex_encode(d->seed, 32, hex);
 	json_object_set_new(d->state, "seed", json_string(hex));
-	simdev_hex(d->was, 32, hex);
+	ts_hex_encode(d->was, 32, hex);
 	json_object_set_new(d->state, "was", json_string(hex));
 	json_object_set_new(d->state, "lc_state", json_string("TEST_UNLOCKED0"));
 	json_object_set_new(d->state, "otp", json_object());
