@@ -6,8 +6,8 @@
 
 #include <p11-kit/pkcs11.h>
 
-#include "common/ts_buf.h"
-#include "common/ts_result.h"
+#include "common/base/ts_buf.h"
+#include "common/base/ts_result.h"
 #include "hsm/hsm_session.h"
 
 /*

@@ -6,8 +6,8 @@
 
 #include <p11-kit/pkcs11.h>
 
-#include "common/ts_result.h"
-#include "common/ts_secret.h"
+#include "common/base/ts_result.h"
+#include "common/base/ts_secret.h"
 #include "hsm/hsm_transcript.h"
 #include "hsm/hsm_uri.h"
 

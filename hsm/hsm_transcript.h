@@ -3,8 +3,8 @@
 
 #include <p11-kit/pkcs11.h>
 
-#include "common/ts_buf.h"
-#include "common/ts_result.h"
+#include "common/base/ts_buf.h"
+#include "common/base/ts_result.h"
 
 /*
  * The run's PKCS#11 call transcript: one JSON object a line (seq, fn, rv,

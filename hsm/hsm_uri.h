@@ -3,7 +3,7 @@
 
 #include <limits.h>
 
-#include "common/ts_result.h"
+#include "common/base/ts_result.h"
 
 /*
  * One RFC 7512 URI names the module, the token, the master key and the PIN

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "common/ts_stage.h"
+#include "common/base/ts_stage.h"
 #include "public/public_demo.h"
 #include "public/public_job.h"
 

@@ -7,8 +7,8 @@
 
 #include <openssl/evp.h>
 
-#include "common/ts_hjson.h"
-#include "common/ts_model.h"
+#include "common/base/ts_hjson.h"
+#include "common/topgen/ts_model.h"
 #include "public/public_cmds.h"
 #include "public/public_demo.h"
 #include "public/public_seeds.h"

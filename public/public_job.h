@@ -1,9 +1,9 @@
 #ifndef TS_PUBLIC_PUBLIC_JOB_H
 #define TS_PUBLIC_PUBLIC_JOB_H
 
-#include "common/ts_job.h"
-#include "common/ts_result.h"
-#include "common/ts_stage.h"
+#include "common/base/ts_result.h"
+#include "common/base/ts_stage.h"
+#include "common/topgen/ts_job.h"
 
 /* Options shared by `tapeseal generate` and `tapeseal verify`. */
 struct public_opts {

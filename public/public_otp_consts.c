@@ -6,8 +6,9 @@
 
 #include <jansson.h>
 
-#include "common/ts_otp_job.h"
-#include "common/ts_prov.h"
+#include "common/otp/ts_otp_job.h"
+#include "common/prov/ts_prov.h"
+#include "common/prov/ts_prov_otp.h"
 
 static const char usage[] =
 	"Usage: tapeseal otp-consts --sku NAME [--secrets FILE]\n"

@@ -6,9 +6,9 @@
 
 #include <jansson.h>
 
-#include "common/ts_file.h"
-#include "common/ts_prov.h"
-#include "common/ts_prov_ext.h"
+#include "common/base/ts_file.h"
+#include "common/prov/ts_prov.h"
+#include "common/prov/ts_prov_ext.h"
 
 static const char usage[] =
 	"Usage: tapeseal prov list [--json]\n"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/ts_file.h"
+#include "common/base/ts_file.h"
 
 static const char usage[] =
 	"Usage: tapeseal scan DIR\n"

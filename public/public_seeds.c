@@ -5,8 +5,8 @@
 
 #include <openssl/bn.h>
 
-#include "common/ts_file.h"
-#include "common/ts_hjson.h"
+#include "common/base/ts_file.h"
+#include "common/base/ts_hjson.h"
 
 static ts_result
 check_name(const struct ts_hjson_doc *doc, json_t *root)

@@ -3,8 +3,8 @@
 
 #include <stddef.h>
 
-#include "common/ts_result.h"
-#include "common/ts_seeds.h"
+#include "common/base/ts_result.h"
+#include "common/topgen/ts_seeds.h"
 
 /*
  * The seed-file loader of the public half (spec/secrets.md §2.1).  It is

@@ -12,7 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "common/ts_file.h"
+#include "common/base/ts_file.h"
 #include "hsm/hsm_ec.h"
 #include "secure/secure_derive.h"
 #include "secure/secure_policy.h"

@@ -6,7 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "common/ts_hex.h"
+#include "common/base/ts_hex.h"
 
 TS_DEFINE_AUTO(EVP_MD_CTX, EVP_MD_CTX_free)
 

@@ -1,8 +1,8 @@
 #ifndef TS_SECURE_SECURE_DERIVE_H
 #define TS_SECURE_SECURE_DERIVE_H
 
-#include "common/ts_result.h"
-#include "common/ts_seeds.h"
+#include "common/base/ts_result.h"
+#include "common/topgen/ts_seeds.h"
 #include "hsm/hsm_session.h"
 #include "hsm/hsm_transcript.h"
 #include "hsm/hsm_uri.h"

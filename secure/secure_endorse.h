@@ -7,9 +7,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "common/ts_buf.h"
-#include "common/ts_dice.h"
-#include "common/ts_result.h"
+#include "common/base/ts_buf.h"
+#include "common/base/ts_result.h"
+#include "common/ft/ts_dice.h"
 #include "hsm/hsm_ec.h"
 
 /*

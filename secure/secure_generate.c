@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ts_file.h"
-#include "common/ts_model.h"
-#include "common/ts_stage.h"
+#include "common/base/ts_file.h"
+#include "common/base/ts_stage.h"
+#include "common/topgen/ts_model.h"
 #include "secure/secure_derive.h"
 #include "secure/secure_guard.h"
 #include "secure/secure_manifest.h"

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/ts_file.h"
+#include "common/base/ts_file.h"
 
 extern char **environ;
 

@@ -1,9 +1,9 @@
 #ifndef TS_SECURE_SECURE_GUARD_H
 #define TS_SECURE_SECURE_GUARD_H
 
-#include "common/ts_buf.h"
-#include "common/ts_job.h"
-#include "common/ts_result.h"
+#include "common/base/ts_buf.h"
+#include "common/base/ts_result.h"
+#include "common/topgen/ts_job.h"
 #include "secure/secure_policy.h"
 
 /*

@@ -9,7 +9,7 @@
 
 #include <openssl/crypto.h>
 
-#include "common/ts_result.h"
+#include "common/base/ts_result.h"
 
 #define SECURE_HEAP (4u * 1024u * 1024u)
 

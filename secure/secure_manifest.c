@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-#include "common/ts_hex.h"
+#include "common/base/ts_hex.h"
 
 static void
 sha256_hex(const uint8_t *p, size_t n, char hex[65])

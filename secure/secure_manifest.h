@@ -3,9 +3,9 @@
 
 #include <jansson.h>
 
-#include "common/ts_job.h"
-#include "common/ts_result.h"
-#include "common/ts_seeds.h"
+#include "common/base/ts_result.h"
+#include "common/topgen/ts_job.h"
+#include "common/topgen/ts_seeds.h"
 #include "secure/secure_derive.h"
 
 #define SECURE_MANIFEST_NAME "tapeseal-manifest.tapeout.json"

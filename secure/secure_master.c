@@ -6,7 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include "common/ts_model.h"
+#include "common/topgen/ts_model.h"
 #include "secure/secure_derive.h"
 
 static void

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ts_result.h"
+#include "common/base/ts_result.h"
 
 int
 secure_fail(const char *cmd)

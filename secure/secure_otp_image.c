@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ts_otp_job.h"
-#include "common/ts_prov.h"
-#include "common/ts_stage.h"
+#include "common/base/ts_stage.h"
+#include "common/otp/ts_otp_job.h"
+#include "common/prov/ts_prov.h"
+#include "common/prov/ts_prov_otp.h"
 #include "secure/secure_guard.h"
 
 static const char usage_head[] =

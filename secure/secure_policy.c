@@ -11,9 +11,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "common/ts_file.h"
-#include "common/ts_hex.h"
-#include "common/ts_hjson.h"
+#include "common/base/ts_file.h"
+#include "common/base/ts_hex.h"
+#include "common/base/ts_hjson.h"
 #include "secure/secure_policy_default.h"
 
 static const char *const keys[] = { "deny_seed_sha256", "pin_sources", "module_paths", "master",

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/ts_result.h"
+#include "common/base/ts_result.h"
 
 #define SECURE_POLICY_MAX_DENY 256
 #define SECURE_POLICY_MAX_MODULES 16

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/ts_stage.h"
+#include "common/base/ts_stage.h"
 
 #define MAX_PURGE 256
 

@@ -9,8 +9,8 @@
 #include <openssl/objects.h>
 #include <openssl/sha.h>
 
-#include "common/ts_der.h"
-#include "common/ts_dice.h"
+#include "common/ft/ts_der.h"
+#include "common/ft/ts_dice.h"
 
 TS_DEFINE_AUTO(ECDSA_SIG, ECDSA_SIG_free)
 

@@ -7,8 +7,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "common/ts_buf.h"
-#include "common/ts_result.h"
+#include "common/base/ts_buf.h"
+#include "common/base/ts_result.h"
 #include "hsm/hsm_ec.h"
 
 TS_DEFINE_AUTO(X509, X509_free)

@@ -1,7 +1,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/ts_hjson.h"
+#include "common/base/ts_hjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/ts_otp_map.h"
+#include "common/otp/ts_otp_map.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

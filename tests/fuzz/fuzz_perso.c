@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ts_perso.h"
+#include "common/ft/ts_perso.h"
 
 /*
  * The perso blob parser on arbitrary bytes: input[0] is num_objs, the rest

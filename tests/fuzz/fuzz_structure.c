@@ -1,9 +1,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/ts_gen.h"
-#include "common/ts_job.h"
-#include "common/ts_model.h"
+#include "common/topgen/ts_gen.h"
+#include "common/topgen/ts_job.h"
+#include "common/topgen/ts_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

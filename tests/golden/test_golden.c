@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/ts_drbg.h"
-#include "common/ts_gen.h"
-#include "common/ts_hjson.h"
-#include "common/ts_emit.h"
-#include "common/ts_job.h"
+#include "common/base/ts_hjson.h"
+#include "common/topgen/ts_drbg.h"
+#include "common/topgen/ts_emit.h"
+#include "common/topgen/ts_gen.h"
+#include "common/topgen/ts_job.h"
 #include "public/public_seeds.h"
 #include "tests/lib/ts_test.h"
 

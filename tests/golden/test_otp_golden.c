@@ -2,13 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ts_drbg.h"
-#include "common/ts_emit.h"
-#include "common/ts_otp_img.h"
-#include "common/ts_otp_job.h"
-#include "common/ts_otp_lc.h"
-#include "common/ts_otp_map.h"
-#include "common/ts_present.h"
+#include "common/otp/ts_otp_img.h"
+#include "common/otp/ts_otp_job.h"
+#include "common/otp/ts_otp_lc.h"
+#include "common/otp/ts_otp_map.h"
+#include "common/otp/ts_present.h"
+#include "common/topgen/ts_drbg.h"
+#include "common/topgen/ts_emit.h"
 #include "tests/lib/ts_test.h"
 
 /*

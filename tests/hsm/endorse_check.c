@@ -13,7 +13,7 @@
 
 #include <openssl/pem.h>
 
-#include "common/ts_dice.h"
+#include "common/ft/ts_dice.h"
 #include "hsm/hsm_session.h"
 #include "secure/secure_endorse.h"
 

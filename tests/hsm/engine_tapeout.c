@@ -12,8 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "common/ts_job.h"
-#include "common/ts_model.h"
+#include "common/topgen/ts_job.h"
+#include "common/topgen/ts_model.h"
 #include "tests/lib/ts_test.h"
 
 static int

@@ -14,7 +14,7 @@ if ! command -v softhsm2-util >/dev/null || [ ! -f "$SOFTHSM" ] || ! command -v 
 fi
 S=$B/secure/tapeseal-secure
 T=$B/public/tapeseal
-D=$B/common/tapeseal-simdev
+D=$B/simdev/tapeseal-simdev
 SHIM=$B/tests/ts_pkcs11_shim.so
 tmp=$(mktemp -d)
 chmod 755 "$tmp"

@@ -9,7 +9,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "common/ts_file.h"
+#include "common/base/ts_file.h"
 
 int
 ts_test_main(CU_SuiteInfo *suites)

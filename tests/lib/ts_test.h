@@ -6,8 +6,8 @@
 
 #include <CUnit/CUnit.h>
 
-#include "common/ts_buf.h"
-#include "common/ts_result.h"
+#include "common/base/ts_buf.h"
+#include "common/base/ts_result.h"
 
 #define CU_ASSERT_TS_OK(x)                                                     \
 	do {                                                                   \

@@ -8,7 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "common/ts_dice.h"
+#include "common/ft/ts_dice.h"
 #include "tests/lib/ts_test.h"
 
 /*

@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/ts_drbg.h"
+#include "common/topgen/ts_drbg.h"
 #include "tests/lib/ts_test.h"
 
 static void

@@ -1,8 +1,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/ts_emit.h"
-#include "common/ts_model.h"
+#include "common/topgen/ts_emit.h"
+#include "common/topgen/ts_model.h"
 #include "tests/lib/ts_test.h"
 
 static void

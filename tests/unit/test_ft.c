@@ -4,8 +4,8 @@
 #include <jansson.h>
 #include <openssl/sha.h>
 
-#include "common/ts_ft.h"
-#include "common/ts_ujson.h"
+#include "common/ft/ts_ft.h"
+#include "common/ft/ts_ujson.h"
 #include "tests/lib/ts_test.h"
 
 /* FT helpers shared by the simulated device and the host: pages, hashes, measurements, console framing. */

@@ -1,11 +1,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/ts_drbg.h"
-#include "common/ts_emit.h"
-#include "common/ts_gen.h"
-#include "common/ts_lc.h"
-#include "common/ts_model.h"
+#include "common/topgen/ts_drbg.h"
+#include "common/topgen/ts_emit.h"
+#include "common/topgen/ts_gen.h"
+#include "common/topgen/ts_lc.h"
+#include "common/topgen/ts_model.h"
 #include "tests/lib/ts_test.h"
 
 static const char eg_seed[] = "023fa966743f5e424e91f5f7d7473f828da8d4ced193a380c30fa319c689e57f";

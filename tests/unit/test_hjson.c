@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/ts_hjson.h"
+#include "common/base/ts_hjson.h"
 #include "tests/lib/ts_test.h"
 
 static struct ts_hjson_doc *

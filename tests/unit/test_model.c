@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/ts_model.h"
+#include "common/topgen/ts_model.h"
 #include "tests/lib/ts_test.h"
 
 static ts_result

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ts_perso.h"
+#include "common/ft/ts_perso.h"
 #include "tests/lib/ts_test.h"
 
 /*

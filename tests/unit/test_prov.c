@@ -4,9 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/ts_otp_job.h"
-#include "common/ts_prov.h"
-#include "common/ts_prov_ext.h"
+#include "common/otp/ts_otp_job.h"
+#include "common/prov/ts_prov.h"
+#include "common/prov/ts_prov_ext.h"
+#include "common/prov/ts_prov_otp.h"
 #include "tests/lib/ts_test.h"
 
 /* The provisioning registry (merge rules, refusals) and the extension loader. */

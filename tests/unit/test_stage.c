@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/ts_stage.h"
+#include "common/base/ts_stage.h"
 #include "tests/lib/ts_test.h"
 
 static void
