@@ -65,7 +65,11 @@ struct ft_host {
 };
 
 /* Appends a step name to the run's trace (kept in the record or the failure report). */
-void ft_event(struct ft_host *h, const char *what);
+static inline void
+ft_event(struct ft_host *h, const char *what)
+{
+	json_array_append_new(h->trace, json_string(what));
+}
 
 /* Starts cmd (a shell command) as the device; with_stdin connects its stdin too. */
 TS_RESULT ft_spawn(struct ft_host *h, const char *cmd, int with_stdin);

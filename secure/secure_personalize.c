@@ -64,12 +64,6 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 personalized and recorded, 1 refused or failed (no record), 2 usage.\n";
 
-void
-ft_event(struct ft_host *h, const char *what)
-{
-	json_array_append_new(h->trace, json_string(what));
-}
-
 static int
 parse(int argc, char **argv, struct ft_opts *o)
 {
