@@ -1,7 +1,7 @@
 # The subsystems of common/, lowest first.  A subsystem may include headers of itself and of those
 # before it, never of one after it, nor of hsm/, public/, secure/, simdev/ or tests/.  The public
 # extension header (tapeseal/prov_ext.h) belongs to prov.
-set(TS_SUBSYSTEMS base topgen otp prov ft)
+set(TS_SUBSYSTEMS base topgen otp prov ft tree)
 
 # Fails (FATAL_ERROR, naming the file and the include) when a source of subsystem SUB under
 # COMMON_DIR breaks the order.  In a build the files are configure dependencies, so an edit that

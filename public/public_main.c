@@ -20,6 +20,7 @@ static const char usage[] =
 	"  otp-consts print an SKU's OTP values as individualization programs them (JSON)\n"
 	"  prov       list the provisioning registry (SKUs, OTP configurations), or show one SKU\n"
 	"  scan DIR   exit 1 listing tapeout material under DIR (for a public repository's CI)\n"
+	"  status     which secrets (testing or tapeout) an OpenTitan checkout's top is switched to\n"
 	"\n"
 	"Run 'tapeseal COMMAND --help' for a command's options.  'tapeseal --version' prints the version.\n";
 
@@ -57,6 +58,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "scan") == 0) {
 		return public_scan_main(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "status") == 0) {
+		return public_status_main(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "tapeseal: unknown command '%s'; run 'tapeseal --help'\n", argv[1]);
 	return 2;

@@ -71,7 +71,7 @@ public_otp_image_main(int argc, char **argv)
 	r = r.code ? r : ts_otp_build(&a, out);
 	r = r.code ? r : check_paths(out);
 	r = r.code ? r : ts_otp_write(out, 0644, force, st);
-	for (size_t i = 0; r.code == 0 && i < out->n; i++) {
+	for (size_t i = 0; r.code == 0 && !a.quiet && i < out->n; i++) {
 		printf("%-9s %s\n", ts_file_status_name(st[i]), out->o[i].path);
 	}
 	ts_otp_outputs_free(out);

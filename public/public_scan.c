@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/base/ts_file.h"
+#include "common/tree/ts_tree.h"
 
 static const char usage[] =
 	"Usage: tapeseal scan DIR\n"
@@ -12,7 +13,10 @@ static const char usage[] =
 	"Lists tapeout material under DIR, for a public repository's CI or pre-commit hook:\n"
 	"files named *.secrets.tapeout.*, tapeseal tapeout manifests and transcripts, *_tapeout_*.core,\n"
 	"anything under an rtl/autogen/tapeout/ directory, and files whose text declares a\n"
-	"'tapeout_' FuseSoC core or a 'seed_mode: tapeout' seed.  .git directories are skipped.\n"
+	"'tapeout_' FuseSoC core or a 'seed_mode: tapeout' seed, and a tree switched to tapeout by\n"
+	"'tapeseal-secure switch': its record tapeseal-switch.tapeout.json, dvsim files (*.hjson) naming\n"
+	"--flag=fileset_tapeout, --//hw/top:seed=tapeout or a *.secrets.tapeout.gen.hjson file, and Bazel\n"
+	"files (*.bzl, BUILD) naming a *.secrets.tapeout.gen.hjson file.  .git directories are skipped.\n"
 	"\n"
 	"Exit status: 0 when none is found, 1 when some is (each is listed), 2 on bad usage.\n";
 
@@ -30,13 +34,14 @@ name_hit(const char *path, const char *base)
 }
 
 static int
-content_hit(const char *path)
+content_hit(const char *path, const char *base)
 {
 	struct ts_buf b = { 0 };
 	int hit = 0;
 	if (ts_file_read(path, 64u * 1024u * 1024u, &b).code == 0 && b.len > 0) {
 		hit = memmem(b.data, b.len, "_constants:tapeout_", 19) != NULL ||
-		      memmem(b.data, b.len, "seed_mode: tapeout", 18) != NULL;
+		      memmem(b.data, b.len, "seed_mode: tapeout", 18) != NULL ||
+		      ts_tree_text_switched(base, b.data, b.len);
 	}
 	ts_error_clear();
 	ts_buf_free(&b);
@@ -55,7 +60,7 @@ visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 		return FTW_CONTINUE;
 	}
 	scanned++;
-	if (name_hit(path, base) || content_hit(path)) {
+	if (name_hit(path, base) || content_hit(path, base) || strcmp(base, TS_TREE_RECORD) == 0) {
 		printf("tapeout material: %s\n", path);
 		hits++;
 	}

@@ -39,6 +39,10 @@ int secure_ca_run(int argc, char **argv);
 /* personalize: the FT host harness (argv from "personalize"). */
 int secure_personalize_run(int argc, char **argv);
 
+/* switch / status: the tree switch of an OpenTitan checkout (argv from the command name). */
+int secure_switch_run(int argc, char **argv);
+int secure_status_run(int argc, char **argv);
+
 /* Prints "tapeseal-secure <cmd>: <message>" and returns 1. */
 int secure_fail(const char *cmd);
 

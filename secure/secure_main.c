@@ -38,6 +38,10 @@ static const char usage[] =
 	"        create (once) or show a provisioning CA: P-256 key and certificate inside the HSM\n"
 	"  personalize --sku NAME --hsm URI --device-cmd CMD --was FILE --record-dir DIR [--boot-cmd CMD]\n"
 	"        FT personalization of one device: endorse its certificates in the HSM, record it\n"
+	"  switch --tree DIR --top NAME --to tapeout|testing [--otp-cmd BIN] [--purge-testing] [--dry-run]\n"
+	"        put an OpenTitan checkout's top on its tapeout secrets for dvsim and Bazel, or back\n"
+	"  status --tree DIR --top NAME [--json]\n"
+	"        which secrets (testing, tapeout or MIXED) the checkout's top is switched to\n"
 	"\n"
 	"URI: pkcs11:token=<label>;object=<master label>?module-path=<module>&pin-source=file:<path>\n"
 	"See 'tapeseal-secure COMMAND --help' and docs/tapeout.md.\n";
@@ -122,6 +126,12 @@ dispatch(int argc, char **argv)
 	}
 	if (strcmp(cmd, "personalize") == 0) {
 		return secure_personalize_run(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "switch") == 0) {
+		return secure_switch_run(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "status") == 0) {
+		return secure_status_run(argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "purge-testing") == 0) {
 		rc = secure_opts_parse(argc - 1, argv + 1, cmd, "on", purge_usage, &o);

@@ -138,17 +138,61 @@ batch(struct ts_otpgen *g, const char *file, struct ts_otp_outputs *out)
 	return TS_OK;
 }
 
+/* dir/hw/ip/lc_ctrl/data/lc_ctrl_state.hjson for dir and each directory above it (out: the first that exists). */
+static int
+find_up(const char *start, char *out, size_t len)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	if (realpath(start, dir) == NULL) {
+		return 0;
+	}
+	for (;;) {
+		int n = snprintf(out, len, "%s/" TS_OTP_LC_STATE_REL, strcmp(dir, "/") == 0 ? "" : dir);
+		if (n > 0 && (size_t)n < len && stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+			return 1;
+		}
+		char *slash = strrchr(dir, '/');
+		if (slash == NULL || strcmp(dir, "/") == 0) {
+			return 0;
+		}
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	}
+}
+
+/*
+ * gen-otp-img's default --lc-state-def: the checkout's lc_ctrl_state.hjson,
+ * found above the memory map (which lives in the checkout), else above the
+ * current directory.
+ */
+static ts_result
+default_lc_state(const char *mmap, char *out, size_t len)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(mmap, '/');
+	(void)snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - mmap) + (slash == mmap) : 1, slash ? mmap : ".");
+	TS_ENSUREF(find_up(dir, out, len) || find_up(".", out, len), TS_ERR_USAGE,
+		   "no --lc-state given and no " TS_OTP_LC_STATE_REL " above %s or the current directory; give "
+		   "--lc-state (or --lc-state-def)", mmap);
+	return TS_OK;
+}
+
 ts_result
 ts_otp_build(const struct ts_otp_args *a, struct ts_otp_outputs *out)
 {
+	char found[PATH_MAX];
 	TS_ENSURE(a != NULL && out != NULL, TS_ERR_NULL);
-	TS_ENSUREF(a->mmap != NULL && a->secrets != NULL && a->lc_state != NULL, TS_ERR_USAGE,
-		   "--mmap, --secrets and --lc-state are required");
+	TS_ENSUREF(a->mmap != NULL && a->secrets != NULL, TS_ERR_USAGE, "--mmap and --secrets are required");
+	const char *lc_state = a->lc_state;
+	if (lc_state == NULL) {
+		TS_GUARD(default_lc_state(a->mmap, found, sizeof(found)));
+		lc_state = found;
+	}
 	TS_ENSUREF(a->batch == NULL || (a->img_cfg == NULL && a->out == NULL && a->c_out == NULL && a->nadd == 0 &&
 					a->data_perm == NULL), TS_ERR_USAGE,
 		   "--batch replaces --img-cfg, --add-cfg, --data-perm, --out and --c-out");
 	TS_AUTO(struct ts_otpgen, ts_otpgen_free) g = NULL;
-	TS_GUARD(ts_otpgen_load(a->mmap, a->secrets, a->lc_state, a->mode, &g));
+	TS_GUARD(ts_otpgen_load(a->mmap, a->secrets, lc_state, a->mode, &g));
 	ts_result r = a->batch != NULL ? batch(g, a->batch, out) : single(g, a, out);
 	for (size_t i = 0; r.code == 0 && i < out->n; i++) {
 		for (size_t j = 0; j < i; j++) {
@@ -231,7 +275,9 @@ ts_otp_write(const struct ts_otp_outputs *o, mode_t mode, int force, enum ts_fil
 const char ts_otp_usage_options[] =
 	"  --mmap FILE        the OTP memory map (otp_ctrl_mmap.hjson)\n"
 	"  --secrets FILE     the top's secrets file (scrambling keys, digest constants, otp_img_seed)\n"
-	"  --lc-state FILE    lc_ctrl_state.hjson (SECDED code and life-cycle encodings)\n"
+	"  --lc-state FILE    lc_ctrl_state.hjson (SECDED code and life-cycle encodings); default:\n"
+	"                     " TS_OTP_LC_STATE_REL " in the checkout above --mmap\n"
+	"                     (or above the current directory), as gen-otp-img finds it\n"
 	"  --img-cfg FILE     the base image configuration\n"
 	"  --add-cfg FILE     an overlay, applied in order (repeatable)\n"
 	"  --data-perm SPEC   output bit permutation, e.g. '[15:0],[23:16]' (default: identity)\n"
@@ -242,6 +288,11 @@ const char ts_otp_usage_options[] =
 	"  --sku NAME         take --mmap, --lc-state, --img-cfg and --add-cfg from the SKU's OTP configuration\n"
 	"                     in the provisioning registry (see 'tapeseal prov list')\n"
 	"  --force            replace existing outputs whose content differs\n"
+	"  --quiet            print nothing on success\n"
+	"  --mmap-def FILE        the same as --mmap      (gen-otp-img's names, so that dvsim's\n"
+	"  --top-secret-cfg FILE  the same as --secrets    gen_otp_images_cmd can run tapeseal with\n"
+	"  --lc-state-def FILE    the same as --lc-state   the options it gives gen-otp-img; its\n"
+	"  -o FILE                the same as --out        --c-template and --stamp are refused)\n"
 	"  -h, --help         show this help\n";
 
 ts_result
@@ -253,7 +304,11 @@ ts_otp_args_parse(int argc, char **argv, struct ts_otp_args *a, int *force, int 
 		{ "add-cfg", required_argument, NULL, 'a' },  { "data-perm", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },      { "c-out", required_argument, NULL, 'c' },
 		{ "batch", required_argument, NULL, 'b' },    { "force", no_argument, NULL, 'f' },
-		{ "sku", required_argument, NULL, 'k' },
+		{ "sku", required_argument, NULL, 'k' },      { "quiet", no_argument, NULL, 'q' },
+		/* gen-otp-img's spellings, so that dvsim's gen_otp_images_cmd can name tapeseal */
+		{ "mmap-def", required_argument, NULL, 'm' }, { "top-secret-cfg", required_argument, NULL, 's' },
+		{ "lc-state-def", required_argument, NULL, 'l' }, { "c-template", required_argument, NULL, 'T' },
+		{ "stamp", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -264,8 +319,15 @@ ts_otp_args_parse(int argc, char **argv, struct ts_otp_args *a, int *force, int 
 	*help = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'q': a->quiet = 1; break;
+		case 'T':
+			TS_BAILF(TS_ERR_USAGE, "--c-template is not supported: the C file is always gen-otp-img's "
+					       "default template; drop the option");
+		case 'S':
+			TS_BAILF(TS_ERR_USAGE, "--stamp is not supported: the outputs carry no date or command line "
+					       "(as gen-otp-img without --stamp); drop the option");
 		case 'm': a->mmap = optarg; break;
 		case 's': a->secrets = optarg; break;
 		case 'l': a->lc_state = optarg; break;

@@ -19,6 +19,9 @@
 #define TS_OTP_MAX_ADD 32
 #define TS_OTP_MAX_IMAGES 64
 
+/* Where gen-otp-img finds the life-cycle definition in a checkout (its default --lc-state-def). */
+#define TS_OTP_LC_STATE_REL "hw/ip/lc_ctrl/data/lc_ctrl_state.hjson"
+
 struct ts_otp_args {
 	const char *mmap;
 	const char *secrets;
@@ -32,6 +35,7 @@ struct ts_otp_args {
 	const char *c_out;     /* C path */
 	const char *batch;     /* instead of the single-image arguments */
 	const char *sku;       /* the SKU's OTP configuration supplies mmap, lc_state, img_cfg, add_cfg */
+	int quiet;             /* --quiet: the command prints nothing on success */
 };
 
 struct ts_otp_output {

@@ -6,7 +6,7 @@ SRC=$1
 . "$SRC/tests/cli/lib.sh"
 tmp=$(mktemp -d)
 L=$SRC/common/layering.cmake
-run_cmd 0 cmake -DCOMMON_DIR="$SRC/common" -P "$L" && has "$out" "layering: ok (base;topgen;otp;prov;ft)"
+run_cmd 0 cmake -DCOMMON_DIR="$SRC/common" -P "$L" && has "$out" "layering: ok (base;topgen;otp;prov;ft;tree)"
 
 # break FILE INCLUDE: appending the include to FILE (in a copy) must fail the check.
 brk() {

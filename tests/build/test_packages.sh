@@ -123,7 +123,7 @@ same_options() {
 }
 C=$R/share/bash-completion/completions
 P=$R/bin/tapeseal
-[ "$public" = ON ] && for c in generate otp-image otp-consts scan; do same_options tapeseal _tapeseal "$C/tapeseal" "$P" $c -- $c; done
+[ "$public" = ON ] && for c in generate otp-image otp-consts scan status; do same_options tapeseal _tapeseal "$C/tapeseal" "$P" $c -- $c; done
 if [ "$public" = ON ]; then
 	same_options tapeseal _tapeseal "$C/tapeseal" "$P" generate -- verify
 	same_options tapeseal _tapeseal "$C/tapeseal" "$P" prov -- prov list
@@ -132,7 +132,7 @@ fi
 if [ "$secure" = ON ]; then
 	S=$R/bin/tapeseal-secure
 	F=$C/tapeseal-secure
-	for c in generate otp-image personalize purge-testing; do same_options tapeseal-secure _tapeseal_secure "$F" "$S" $c -- $c; done
+	for c in generate otp-image personalize purge-testing switch status; do same_options tapeseal-secure _tapeseal_secure "$F" "$S" $c -- $c; done
 	same_options tapeseal-secure _tapeseal_secure "$F" "$S" generate -- verify
 	same_options tapeseal-secure _tapeseal_secure "$F" "$S" master show -- master show
 	same_options tapeseal-secure _tapeseal_secure "$F" "$S" ca init -- ca init
