@@ -11,9 +11,9 @@
 #include "common/prov/ts_prov_otp.h"
 
 static const char usage_head[] =
-	"Usage: tapeseal otp-image --mmap FILE --secrets FILE --lc-state FILE\n"
+	"Usage: tapeseal otp-image --mmap FILE --secrets FILE [--lc-state FILE]\n"
 	"                          --img-cfg FILE [--add-cfg FILE]... [--data-perm SPEC] (--out FILE | --c-out FILE)\n"
-	"       tapeseal otp-image --mmap FILE --secrets FILE --lc-state FILE --batch FILE\n"
+	"       tapeseal otp-image --mmap FILE --secrets FILE [--lc-state FILE] --batch FILE\n"
 	"       tapeseal otp-image --sku NAME --secrets FILE [--data-perm SPEC] (--out FILE | --c-out FILE)\n"
 	"\n"
 	"Builds OTP images (.vmem, or the C file) byte for byte as OpenTitan's gen-otp-img does, from a\n"

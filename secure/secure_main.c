@@ -31,7 +31,7 @@ static const char usage[] =
 	"        derive again and compare with the files and manifest on disk\n"
 	"  purge-testing --outdir DIR [--dry-run]\n"
 	"        delete the testing artifacts of a top directory\n"
-	"  otp-image --mmap FILE --secrets FILE --lc-state FILE (--img-cfg FILE ... | --batch FILE)\n"
+	"  otp-image --mmap FILE --secrets FILE [--lc-state FILE] (--img-cfg FILE ... | --batch FILE)\n"
 	"        build OTP images from the tapeout secrets file (see 'tapeseal-secure otp-image --help')\n"
 	"  ca init --hsm URI --role dice|ext --subject DN [--days N] [--out FILE]\n"
 	"  ca show --hsm URI --role dice|ext [--out FILE]\n"

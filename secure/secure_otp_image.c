@@ -12,9 +12,9 @@
 #include "secure/secure_guard.h"
 
 static const char usage_head[] =
-	"Usage: tapeseal-secure otp-image --mmap FILE --secrets FILE --lc-state FILE\n"
+	"Usage: tapeseal-secure otp-image --mmap FILE --secrets FILE [--lc-state FILE]\n"
 	"                                 --img-cfg FILE [--add-cfg FILE]... [--data-perm SPEC] (--out FILE | --c-out FILE)\n"
-	"       tapeseal-secure otp-image --mmap FILE --secrets FILE --lc-state FILE --batch FILE\n"
+	"       tapeseal-secure otp-image --mmap FILE --secrets FILE [--lc-state FILE] --batch FILE\n"
 	"\n"
 	"Builds TAPEOUT OTP images from the tapeout secrets file that 'tapeseal-secure generate' wrote\n"
 	"(a secrets file in any other seed mode is refused).  Images are written 0600, together or not at\n"

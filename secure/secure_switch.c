@@ -258,8 +258,8 @@ to_tapeout(struct ts_tree *t, const struct switch_opts *o, struct plan *p)
 	r = r.code || !t->simcfg.present ? r : ts_tree_apply(&t->simcfg, &sim);
 	r = r.code ? r : ts_tree_apply(&t->defs, &defs);
 	if (r.code == 0 && t->simcfg.n + t->defs.n > 0 && access(rec, F_OK) == 0) {
-		r = ts_failf(TS_ERR_EXISTS, __FILE__, __LINE__, "%s exists but the files are not all switched; run "
-				"'switch --to testing' first (it restores what the record holds)", rec);
+		r = ts_failf(TS_ERR_EXISTS, __FILE__, __LINE__, "%s: the top is switched already and this run would "
+				"edit more (another --otp-cmd?); run 'switch --to testing' first, then switch again", rec);
 	}
 	if (t->simcfg.present) {
 		r = r.code ? r : stage_file(t, &t->simcfg, &sim, &t->simcfg.text, 0, p);

@@ -129,6 +129,8 @@ has "$out" "OTP image command          $S otp-image"
 switched=$(snap "$W")
 run_cmd 0 "$S" switch --tree "$W" --top earlgrey --to tapeout --otp-cmd "$S" && has "$out" "nothing changed"
 [ "$(snap "$W")" = "$switched" ] && ok || bad "a second switch changed the tree"
+refuse "tapeseal-switch.tapeout.json: the top is switched already and this run would edit more" "$W" --top earlgrey \
+	--to tapeout --otp-cmd /opt/other/tapeseal-secure
 
 # --- scan reports the switched files (and not the unswitched ones)
 mkdir -p "$tmp/scan/a" "$tmp/scan/b"
