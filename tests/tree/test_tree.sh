@@ -88,6 +88,9 @@ before=$(snap "$W")
 run_cmd 0 "$S" switch --tree "$W" --top earlgrey --to tapeout --otp-cmd "$S" --dry-run && has "$out" "dry run"
 has "$out" "$CFG:242: replace .secrets.testing.gen.hjson with .secrets.tapeout.gen.hjson"
 [ "$(snap "$W")" = "$before" ] && ok || bad "dry run changed the tree"
+run_cmd 0 "$S" switch --tree "$W" --top earlgrey --to tapeout --dry-run --json && has "$out" '"dry_run": true'
+has "$out" '"path": "hw/top_earlgrey/defs.bzl"' && has "$out" '"status": "changed"' && has "$out" '"line": 24'
+[ "$(snap "$W")" = "$before" ] && ok || bad "dry run (json) changed the tree"
 run_cmd 0 "$S" switch --tree "$W" --top earlgrey --to tapeout --otp-cmd "$S" && has "$out" "switched to tapeout"
 O=$tmp/untouched
 # Only the promised lines differ: undoing them by hand (sed) gives the original bytes back.
