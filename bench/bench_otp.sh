@@ -35,16 +35,23 @@ dev=(--img-cfg "$I/otp_ctrl_img_dev.hjson" --add-cfg "$I/otp_ctrl_img_creator_sw
 } > "$tmp/batch.hjson"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] / 1e3 }'; }
-time_runs() { # SETUP CMD...: microseconds per run (bash's clock, no fork per sample)
+# time_pair SETUP CMD...: each run times `tapeseal --version`, then CMD (SETUP before it, untimed);
+# prints "CMD_MEDIAN VERSION_MEDIAN" in milliseconds (bash's clock, no fork per sample).
+time_pair() {
 	local setup=$1 s e; shift
+	: > "$tmp/a"
+	: > "$tmp/b"
 	for _ in $(seq "$runs"); do
+		s=${EPOCHREALTIME/./}; "$T" --version >/dev/null; e=${EPOCHREALTIME/./}
+		echo $((10#$e - 10#$s)) >> "$tmp/b"
 		eval "$setup"
 		s=${EPOCHREALTIME/./}; "$@" >/dev/null; e=${EPOCHREALTIME/./}
-		echo $((10#$e - 10#$s))
+		echo $((10#$e - 10#$s)) >> "$tmp/a"
 	done
+	echo "$(median < "$tmp/a") $(median < "$tmp/b")"
 }
-one=$(time_runs 'rm -f "$tmp/dev.24.vmem"' "$T" otp-image "${base[@]}" "${dev[@]}" --out "$tmp/dev.BITWIDTH.vmem" | median)
-ten=$(time_runs 'rm -f "$tmp"/*.vmem' "$T" otp-image "${base[@]}" --batch "$tmp/batch.hjson" | median)
-echo "earlgrey dev image, new file each run ($runs runs):  median $one ms  (Python gen-otp-img: ~650 ms)"
-echo "ten dvsim images in one batch call ($runs runs):     median $ten ms  ($(awk -v t="$ten" 'BEGIN { printf "%.2f", t / 10 }') ms per image)"
+read -r one v1 < <(time_pair 'rm -f "$tmp/dev.24.vmem"' "$T" otp-image "${base[@]}" "${dev[@]}" --out "$tmp/dev.BITWIDTH.vmem")
+read -r ten v2 < <(time_pair 'rm -f "$tmp"/*.vmem' "$T" otp-image "${base[@]}" --batch "$tmp/batch.hjson")
+awk -v t="$one" -v v="$v1" -v r="$runs" 'BEGIN { printf "earlgrey dev image, new file each run (%d runs): median %.2f ms  --version %.2f ms  ratio %.2f  (gen-otp-img ~650 ms: %.0fx)\n", r, t, v, t / v, 650 / t }'
+awk -v t="$ten" -v v="$v2" -v r="$runs" 'BEGIN { printf "ten dvsim images in one batch call (%d runs):  median %.2f ms  --version %.2f ms  (%.2f ms per image)\n", r, t, v, t / 10 }'
 cmp -s "$tmp/dev.24.vmem" "$ref/otp/outputs/hjson_dev.24.vmem" && echo "dev image identical to OpenTitan's hjson_dev.24.vmem"

@@ -33,7 +33,7 @@ main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	/* The public tool needs no system OpenSSL configuration: skip reading it. */
-	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1) {
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL) != 1) {
 		fputs("tapeseal: cannot initialise OpenSSL\n", stderr);
 		return 1;
 	}

@@ -31,7 +31,14 @@ grow(struct ts_buf *b, size_t need)
 }
 
 ts_result
-ts_buf_append(struct ts_buf *b, const void *p, size_t len)
+ts_buf_reserve(struct ts_buf *b, size_t extra)
+{
+	TS_ENSURE_REF(b);
+	return grow(b, extra);
+}
+
+ts_result
+ts_buf_append_grow(struct ts_buf *b, const void *p, size_t len)
 {
 	TS_ENSURE_REF(b);
 	if (len == 0) {
@@ -47,14 +54,7 @@ ts_buf_append(struct ts_buf *b, const void *p, size_t len)
 }
 
 ts_result
-ts_buf_puts(struct ts_buf *b, const char *s)
-{
-	TS_ENSURE_REF(s);
-	return ts_buf_append(b, s, strlen(s));
-}
-
-ts_result
-ts_buf_repeat(struct ts_buf *b, char c, size_t n)
+ts_buf_repeat_grow(struct ts_buf *b, char c, size_t n)
 {
 	TS_ENSURE_REF(b);
 	TS_GUARD(grow(b, n));

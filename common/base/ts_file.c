@@ -39,9 +39,14 @@ read_fd(int fd, const char *path, size_t cap, struct ts_buf *out)
 	TS_ENSUREF(S_ISREG(st.st_mode), TS_ERR_IO, "%s: not a regular file", path);
 	TS_ENSUREF((unsigned long long)st.st_size <= cap, TS_ERR_RANGE,
 		   "%s: file is larger than the %zu-byte limit", path, cap);
-	uint8_t chunk[8192];
+	/* Read straight into the buffer, sized from fstat (plus one byte to see the end). */
+	TS_GUARD(ts_buf_reserve(out, (size_t)st.st_size + 1));
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (out->cap == out->len) {
+			TS_GUARD(ts_buf_reserve(out, 8192));
+		}
+		size_t room = out->cap - out->len;
+		ssize_t n = read(fd, out->data + out->len, room);
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
@@ -51,9 +56,8 @@ read_fd(int fd, const char *path, size_t cap, struct ts_buf *out)
 		if (n == 0) {
 			break;
 		}
-		TS_ENSUREF(out->len + (size_t)n <= cap, TS_ERR_RANGE,
-			   "%s: file is larger than the %zu-byte limit", path, cap);
-		TS_GUARD(ts_buf_append(out, chunk, (size_t)n));
+		out->len += (size_t)n;
+		TS_ENSUREF(out->len <= cap, TS_ERR_RANGE, "%s: file is larger than the %zu-byte limit", path, cap);
 	}
 	return TS_OK;
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/base/ts_file.h"
@@ -46,6 +47,15 @@ ts_hjson_check_text(struct parser *p)
 {
 	size_t i = 0;
 	while (i < p->len) {
+		/* Eight ASCII bytes without a NUL at a time: no high bit, no zero byte. */
+		uint64_t w;
+		if (i + 8 <= p->len) {
+			memcpy(&w, p->s + i, 8);
+			if (((w & 0x8080808080808080ull) | ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		unsigned char c = (unsigned char)p->s[i];
 		size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
 		int ok = n != 0 && c != 0 && i + n <= p->len;
@@ -284,12 +294,17 @@ ts_hjson_read_multiline(struct parser *p, struct ts_buf *b)
 			TS_GUARD(ts_buf_append(b, "\n", 1));
 			adv(p);
 			skip_indent(p, indent);
-		} else {
-			char ch = (char)c;
-			if (c != '\r') {
-				TS_GUARD(ts_buf_append(b, &ch, 1));
-			}
+		} else if (c == '\r') {
 			adv(p);
+		} else {
+			/* A run of ordinary bytes up to the next quote, CR or LF, copied at once. */
+			size_t n = 0;
+			const char *run = p->s + p->i;
+			while (p->i + n < p->len && run[n] != '\'' && run[n] != '\n' && run[n] != '\r') {
+				n++;
+			}
+			TS_GUARD(ts_buf_append(b, run, n));
+			adv_n(p, n);
 		}
 	}
 }

@@ -142,6 +142,16 @@ scan_string(const char *s, size_t n, struct str_facts *f)
 	unsigned cp = 0;
 	while (i < n) {
 		unsigned char b = (unsigned char)s[i];
+		if (b > ' ' && b < 0x7F) {
+			/* The common case: printable ASCII is neither space nor special. */
+			f->first_space = first ? 0 : f->first_space;
+			first = 0;
+			f->all_space = 0;
+			f->has_bs_quote |= b == '\\' || b == '"';
+			cp = b;
+			i++;
+			continue;
+		}
 		cp = b < 0x80 ? b : next_cp((const uint8_t *)s, n, &i);
 		i += b < 0x80;
 		int sp = is_space_cp(cp);
@@ -166,14 +176,12 @@ scan_string(const char *s, size_t n, struct str_facts *f)
 static int
 needs_quotes(const char *s, size_t n, const struct str_facts *f)
 {
-	static const char *const lead[] = { "\"", "'", "#", "//", "/*", "{", "}", "[", "]", ":", "," };
 	if (f->first_space || f->last_space || f->special) {
 		return 1;
 	}
-	for (size_t k = 0; k < sizeof(lead) / sizeof(lead[0]); k++) {
-		if (starts_with(s, n, lead[k])) {
-			return 1;
-		}
+	/* A leading quote, a punctuator, '#', or a comment start (two slashes, slash-star). */
+	if (strchr("\"'#{}[]:,", s[0]) != NULL || (s[0] == '/' && n > 1 && (s[1] == '/' || s[1] == '*'))) {
+		return 1;
 	}
 	if ((s[0] == '-' || is_digit((unsigned char)s[0])) && looks_like_number(s, n)) {
 		return 1;
@@ -213,6 +221,20 @@ put_indent(struct ts_buf *out, size_t level)
 	return ts_buf_repeat(out, ' ', 2 * level);
 }
 
+/* s[0..n) without its CR bytes, in runs. */
+static ts_result
+put_without_cr(struct ts_buf *out, const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '\r') {
+			TS_GUARD(ts_buf_append(out, s + start, i - start));
+			start = i + 1;
+		}
+	}
+	return TS_OK;
+}
+
 static ts_result
 put_multiline(struct ts_buf *out, const char *s, size_t n, size_t level)
 {
@@ -222,11 +244,7 @@ put_multiline(struct ts_buf *out, const char *s, size_t n, size_t level)
 	}
 	if (lines == 1) {
 		TS_GUARD(ts_buf_puts(out, "'''"));
-		for (size_t i = 0; i < n; i++) {
-			if (s[i] != '\r') {
-				TS_GUARD(ts_buf_append(out, &s[i], 1));
-			}
-		}
+		TS_GUARD(put_without_cr(out, s, n));
 		return ts_buf_puts(out, "'''");
 	}
 	TS_GUARD(ts_buf_puts(out, "\n"));
@@ -245,11 +263,7 @@ put_multiline(struct ts_buf *out, const char *s, size_t n, size_t level)
 		if (!empty) {
 			TS_GUARD(put_indent(out, level + 1));
 		}
-		for (size_t j = start; j < i; j++) {
-			if (s[j] != '\r') {
-				TS_GUARD(ts_buf_append(out, &s[j], 1));
-			}
-		}
+		TS_GUARD(put_without_cr(out, s + start, i - start));
 		start = i + 1;
 	}
 	TS_GUARD(ts_buf_puts(out, "\n"));

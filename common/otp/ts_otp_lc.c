@@ -22,7 +22,7 @@ ts_lc_type_name(enum ts_lc_type t)
 }
 
 /* SWAR population count: portable and branch-free (no POPCNT instruction is assumed). */
-static unsigned
+static inline __attribute__((always_inline)) unsigned
 popcount(uint32_t x)
 {
 	x = x - ((x >> 1) & 0x55555555u);
@@ -124,7 +124,7 @@ load_tables(struct ts_lcenc *e, json_t *root)
 }
 
 /* Branch-free so the compiler can vectorise it: this check dominates the codeword search. */
-static int
+static inline __attribute__((always_inline)) int
 far_enough(const uint32_t *existing, size_t n, uint32_t c, unsigned min_hd)
 {
 	unsigned close = 0;
@@ -148,7 +148,8 @@ struct gen {
  * on the highest zero bit, so the candidates grow with k: enumerating the
  * subsets of the zero mask in increasing order visits them in the same order.
  */
-static size_t
+/* Compiled twice, the AVX2 copy chosen at load time where the processor has it (8 lanes, not 4). */
+__attribute__((target_clones("avx2", "default"))) static size_t
 candidates(struct gen *g, uint32_t base)
 {
 	const struct ts_lcenc *e = g->e;

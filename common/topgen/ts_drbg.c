@@ -166,8 +166,11 @@ ts_drbg_getrandbits_u64(struct ts_drbg *d, unsigned nbits, uint64_t *out)
 	uint64_t r = 0;
 	unsigned left = nbits;
 	while (left > 0) {
-		uint8_t b;
-		TS_GUARD(ts_drbg_bytes(d, &b, 1));
+		if (d->pos == sizeof(d->buf)) {
+			TS_GUARD(generate512(d));
+		}
+		uint8_t b = d->buf[d->pos++];
+		d->consumed++;
 		r = left > 8 ? (r << 8) | b : (r << left) | (uint64_t)(b >> (8 - left));
 		left = left > 8 ? left - 8 : 0;
 	}

@@ -141,6 +141,39 @@ test_hjson_rejects_nul_utf8_and_depth(void)
 	parse_fails(deep, TS_ERR_RANGE, "nesting deeper than");
 }
 
+/* The reader checks eight ASCII bytes at a time: a bad byte is found, with its column, wherever it sits. */
+static void
+test_hjson_bad_byte_found_at_every_offset(void)
+{
+	char text[64], where[32];
+	for (int bad = 0; bad < 2; bad++) {
+		for (size_t k = 0; k < 24; k++) {
+			struct ts_hjson_doc *doc = NULL;
+			size_t n = (size_t)snprintf(text, sizeof(text), "{a: \"%.*s", (int)k, "xxxxxxxxxxxxxxxxxxxxxxxx");
+			text[n++] = bad ? '\xff' : '\0';
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "yyyyyyyyyyyyyyyy\"}");
+			ts_error_clear();
+			CU_ASSERT_TS_ERR(ts_hjson_parse(text, n, "t.hjson", &doc), TS_ERR_PARSE);
+			(void)snprintf(where, sizeof(where), "t.hjson:1:%zu: ", 6 + k);
+			CU_ASSERT_PTR_NOT_NULL(strstr(ts_last_error_message(), where));
+			CU_ASSERT_PTR_NOT_NULL(strstr(ts_last_error_message(), bad ? "invalid UTF-8" : "NUL byte"));
+		}
+	}
+}
+
+/* A ''' block is copied in runs between quotes, CRs and LFs: each still counts. */
+static void
+test_hjson_multiline_runs(void)
+{
+	struct ts_hjson_doc *doc = parse_ok("{\n  a:\n    '''\n    x'y''z\r\n    w\n    '''\n  b: after\n}");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ts_hjson_root(doc), "a")), "x'y''z\nw");
+	int line, col;
+	ts_hjson_where(doc, json_object_get(ts_hjson_root(doc), "b"), &line, &col);
+	CU_ASSERT_EQUAL(line, 7);
+	CU_ASSERT_EQUAL(col, 6);
+	ts_hjson_doc_free(doc);
+}
+
 static void
 test_hjson_unicode_escapes(void)
 {
@@ -248,6 +281,8 @@ static CU_TestInfo hjson_tests[] = {
 	{ "big_integers_exact", test_hjson_big_integers_exact },
 	{ "errors_have_positions", test_hjson_errors_have_positions },
 	{ "rejects_nul_utf8_and_depth", test_hjson_rejects_nul_utf8_and_depth },
+	{ "bad_byte_found_at_every_offset", test_hjson_bad_byte_found_at_every_offset },
+	{ "multiline_runs", test_hjson_multiline_runs },
 	{ "unicode_escapes", test_hjson_unicode_escapes },
 	{ "writer_string_forms", test_hjson_writer_string_forms },
 	{ "writer_blocks_read_back", test_hjson_writer_blocks_read_back },
