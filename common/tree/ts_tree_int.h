@@ -56,6 +56,12 @@ TS_RESULT ts_tree_bzl_dict(const char *path, const char *s, size_t len, size_t *
 /* Adds an edit to f (kept ascending).  TS_ERR_RANGE past TS_TREE_MAX_EDITS. */
 TS_RESULT ts_tree_edit_add(struct ts_tree_file *f, size_t off, const char *old, size_t oldlen, const char *new);
 
+/* True when list (a JSON array) holds the string item. */
+int ts_tree_list_has(const json_t *list, const char *item);
+
+/* True when s ends with suffix. */
+int ts_tree_ends_with(const char *s, const char *suffix);
+
 /* Warns (st->warn) for each fileset_tapeout core of the top's FuseSoC core that no core file names. */
 TS_RESULT ts_tree_core_check(const struct ts_tree *t, struct ts_tree_status *st);
 

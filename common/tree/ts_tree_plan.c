@@ -228,6 +228,70 @@ check_overrides(const struct ts_tree_file *f, const struct ts_hjson_doc *doc)
 	return TS_OK;
 }
 
+static int
+is_switched_key(const char *k)
+{
+	for (size_t i = 0; i < sizeof(switched_keys) / sizeof(switched_keys[0]); i++) {
+		if (strcmp(k, switched_keys[i]) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* b[key] is a's list (or nothing) with item appended. */
+static int
+appended(const json_t *a, const json_t *b, const char *key, const char *item)
+{
+	json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+	size_t n = json_is_array(x) ? json_array_size(x) : 0;
+	if (!json_is_array(y) || json_array_size(y) != n + (ts_tree_list_has(x, item) ? 0 : 1)) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!json_equal(json_array_get(x, i), json_array_get(y, i))) {
+			return 0;
+		}
+	}
+	return ts_tree_list_has(y, item);
+}
+
+/*
+ * The switched text read back: every key the switch does not set is as it
+ * was, and the ones it sets have exactly the intended values.  Catches a
+ * layout the anchors misjudge (an edit landing inside a multi-line string).
+ */
+static ts_result
+verify_simcfg(const struct ts_tree_file *f, const struct ts_hjson_doc *doc, const char *otp_cmd)
+{
+	TS_BUF(out);
+	TS_AUTO(struct ts_hjson_doc, ts_hjson_doc_free) now = NULL;
+	TS_GUARD(ts_tree_apply(f, &out));
+	int ok = ts_hjson_parse((const char *)out.data, out.len, f->path, &now).code == 0 &&
+		 json_is_object(ts_hjson_root(now));
+	ts_error_clear();
+	json_t *a = ts_hjson_root(doc), *b = ok ? ts_hjson_root(now) : NULL, *v;
+	const char *k;
+	json_object_foreach(a, k, v) {
+		ok &= is_switched_key(k) || json_equal(v, json_object_get(b, k));
+	}
+	json_object_foreach(b, k, v) {
+		ok &= is_switched_key(k) || json_object_get(a, k) != NULL;
+	}
+	const char *cfg = ts_hjson_string(json_object_get(b, "gen_otp_top_secret_cfg"));
+	const char *cmd = ts_hjson_string(json_object_get(b, "gen_otp_images_cmd"));
+	char want[PATH_MAX + 16];
+	(void)snprintf(want, sizeof(want), "%s otp-image", otp_cmd != NULL ? otp_cmd : "");
+	ok = ok && appended(a, b, "sv_flist_gen_flags", TS_TREE_FLIST_FLAG) &&
+	     appended(a, b, "sw_build_opts", TS_TREE_SEED_OPT) && cfg != NULL &&
+	     ts_tree_ends_with(cfg, ".secrets.tapeout.gen.hjson") &&
+	     (otp_cmd == NULL ? json_equal(json_object_get(a, "gen_otp_images_cmd"), json_object_get(b, "gen_otp_images_cmd"))
+			      : cmd != NULL && strcmp(cmd, want) == 0);
+	TS_ENSUREF(ok, TS_ERR_SCHEMA, "%s: the edits would not read back as intended (an unusual layout); switch "
+		   "this file by hand", f->path);
+	return TS_OK;
+}
+
 static ts_result
 plan_simcfg(struct ts_tree_file *f, const char *otp_cmd)
 {
@@ -235,10 +299,15 @@ plan_simcfg(struct ts_tree_file *f, const char *otp_cmd)
 	TS_GUARD(ts_hjson_parse((const char *)f->text.data, f->text.len, f->path, &doc));
 	TS_ENSUREF(json_is_object(ts_hjson_root(doc)), TS_ERR_SCHEMA, "%s: expected an Hjson object", f->path);
 	TS_GUARD(check_overrides(f, doc));
-	TS_GUARD(plan_flist(f, doc));
+	/* The seed first: when sw_build_device's line is right above the comment of overrides, its
+	 * sw_build_opts line stays directly after it (edits at one offset keep their order). */
 	TS_GUARD(plan_seed(f, doc));
+	TS_GUARD(plan_flist(f, doc));
 	TS_GUARD(plan_otp_cfg(f, doc));
-	return otp_cmd != NULL ? plan_otp_cmd(f, doc, otp_cmd) : TS_OK;
+	if (otp_cmd != NULL) {
+		TS_GUARD(plan_otp_cmd(f, doc, otp_cmd));
+	}
+	return verify_simcfg(f, doc, otp_cmd);
 }
 
 /* secret_cfgs gains "tapeout" on the line after "testing", in the file's own indentation. */
@@ -267,7 +336,10 @@ plan_defs(struct ts_tree_file *f, const char *top)
 		   "%s:%d: expected \"testing\": \"<label>\"", f->path, line);
 	size_t j = vend + strspn(s + vend, " \t");
 	int comma = s[j] == ',';
-	size_t le = ts_tree_line_end(s, len, vend);
+	size_t le = ts_tree_line_end(s, len, vend), rest = j + (size_t)comma;
+	rest += strspn(s + rest, " \t\r");
+	TS_ENSUREF(rest == le || s[rest] == '#', TS_ERR_SCHEMA,
+		   "%s:%d: expected nothing but a comment after the \"testing\" entry", f->path, line);
 	TS_ENSUREF(le < len, TS_ERR_SCHEMA, "%s:%d: expected a line after the \"testing\" entry", f->path, line);
 	char ins[320];
 	(void)snprintf(ins, sizeof(ins), "%.*s\"tapeout\": \"//hw/top_%s/data/autogen:top_%s.secrets.tapeout.gen.hjson\",\n",

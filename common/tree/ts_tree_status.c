@@ -26,30 +26,11 @@ ts_tree_mode_name(int mode)
 	}
 }
 
-static int
-list_has(const json_t *list, const char *item)
-{
-	for (size_t i = 0; json_is_array(list) && i < json_array_size(list); i++) {
-		const char *x = ts_hjson_string(json_array_get(list, i));
-		if (x != NULL && strcmp(x, item) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 static void
 sim_rows(const json_t *root, const char *path, struct ts_tree_status *st)
 {
-	int flist = list_has(json_object_get(root, "sv_flist_gen_flags"), TS_TREE_FLIST_FLAG);
-	int seed = list_has(json_object_get(root, "sw_build_opts"), TS_TREE_SEED_OPT);
+	int flist = ts_tree_list_has(json_object_get(root, "sv_flist_gen_flags"), TS_TREE_FLIST_FLAG);
+	int seed = ts_tree_list_has(json_object_get(root, "sw_build_opts"), TS_TREE_SEED_OPT);
 	st->mode[TS_ROW_FLIST] = flist ? TS_TREE_TAPEOUT : TS_TREE_TESTING;
 	(void)snprintf(st->detail[TS_ROW_FLIST], sizeof(st->detail[0]), "%.200s %s", path,
 		       flist ? "sets sv_flist_gen_flags " TS_TREE_FLIST_FLAG : "has no " TS_TREE_FLIST_FLAG);
@@ -58,8 +39,8 @@ sim_rows(const json_t *root, const char *path, struct ts_tree_status *st)
 		       seed ? "sets sw_build_opts " TS_TREE_SEED_OPT : "has no " TS_TREE_SEED_OPT);
 	const char *cfg = ts_hjson_string(json_object_get(root, "gen_otp_top_secret_cfg"));
 	st->mode[TS_ROW_OTPCFG] = cfg == NULL                                    ? TS_TREE_OTHER
-				  : ends_with(cfg, ".secrets.tapeout.gen.hjson") ? TS_TREE_TAPEOUT
-				  : ends_with(cfg, ".secrets.testing.gen.hjson") ? TS_TREE_TESTING
+				  : ts_tree_ends_with(cfg, ".secrets.tapeout.gen.hjson") ? TS_TREE_TAPEOUT
+				  : ts_tree_ends_with(cfg, ".secrets.testing.gen.hjson") ? TS_TREE_TESTING
 										 : TS_TREE_OTHER;
 	(void)snprintf(st->detail[TS_ROW_OTPCFG], sizeof(st->detail[0]), "gen_otp_top_secret_cfg: %.200s",
 		       cfg != NULL ? cfg : "(absent)");
@@ -229,8 +210,8 @@ ts_tree_text_switched(const char *base, const void *p, size_t n)
 	if (strcmp(base, TS_TREE_RECORD) == 0) {
 		return 1;
 	}
-	int hjson = ends_with(base, ".hjson");
-	int bzl = ends_with(base, ".bzl") || strcmp(base, "BUILD") == 0 || strcmp(base, "BUILD.bazel") == 0;
+	int hjson = ts_tree_ends_with(base, ".hjson");
+	int bzl = ts_tree_ends_with(base, ".bzl") || strcmp(base, "BUILD") == 0 || strcmp(base, "BUILD.bazel") == 0;
 	if (!hjson && !bzl) {
 		return 0;
 	}

@@ -221,3 +221,22 @@ ts_tree_edit_add(struct ts_tree_file *f, size_t off, const char *old, size_t old
 	f->e[i] = (struct ts_tree_edit){ off, o, n };
 	return TS_OK;
 }
+
+int
+ts_tree_list_has(const json_t *list, const char *item)
+{
+	for (size_t i = 0; json_is_array(list) && i < json_array_size(list); i++) {
+		const char *x = ts_hjson_string(json_array_get(list, i));
+		if (x != NULL && strcmp(x, item) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+ts_tree_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
