@@ -39,6 +39,9 @@ TS_RESULT ts_file_write_tmp(const char *path, const void *buf, size_t len, mode_
 /* The lowercase hex SHA-256 of the regular file at path (no symlinks, at most 256 MiB). */
 TS_RESULT ts_file_sha256(const char *path, char hex[65]);
 
+/* The same for an open descriptor, read from its current offset; path names it in errors. */
+TS_RESULT ts_file_sha256_fd(int fd, const char *path, char hex[65]);
+
 /* fsyncs the directory at path. */
 TS_RESULT ts_file_sync_dir(const char *path);
 

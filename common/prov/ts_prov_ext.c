@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,46 @@ check_descriptor(const struct ts_prov_ext *d, const char *lib)
 	return TS_OK;
 }
 
+/* The checks of safe_node on an opened file (fstat): what is hashed and loaded is this file. */
+static ts_result
+safe_fd(int fd, const char *path, const char *lib)
+{
+	struct stat st;
+	TS_ENSUREF(fstat(fd, &st) == 0, TS_ERR_IO, "extension %s: %s: %s", lib, path, strerror(errno));
+	TS_ENSUREF(S_ISREG(st.st_mode), TS_ERR_MODE, "extension %s: %s is not a regular file", lib, path);
+	TS_ENSUREF(st.st_uid == 0 || st.st_uid == geteuid(), TS_ERR_MODE,
+		   "extension %s: %s is owned by uid %u, not by root or you", lib, path, (unsigned)st.st_uid);
+	TS_ENSUREF((st.st_mode & (S_IWGRP | S_IWOTH)) == 0, TS_ERR_MODE,
+		   "extension %s: %s is writable by group or others; chmod go-w it", lib, path);
+	return TS_OK;
+}
+
+/*
+ * Opens the library once (no symlink), checks and hashes that descriptor and
+ * loads it through /proc/self/fd: a file swapped in at the path after the
+ * hash is never the one loaded.  The descriptor stays open while the library
+ * is loaded, so its /proc name is not reused for another library meanwhile.
+ */
+static ts_result
+load_fd(const char *real, const struct ts_prov_lib *lib, struct ts_prov_loaded *l)
+{
+	char proc[64];
+	int fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	TS_ENSUREF(fd >= 0, errno == ELOOP ? TS_ERR_SYMLINK : TS_ERR_IO, "extension %s: %s: %s", lib->spec, real,
+		   strerror(errno));
+	l->fd = fd;
+	l->has_fd = 1;
+	TS_GUARD(safe_fd(fd, real, lib->spec));
+	TS_GUARD(ts_file_sha256_fd(fd, real, l->sha256));
+	TS_ENSUREF(lib->pin[0] == '\0' || strcmp(lib->pin, l->sha256) == 0, TS_ERR_MODE,
+		   "extension %s: SHA-256 %s does not match the pinned %s", lib->spec, l->sha256, lib->pin);
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	l->handle = dlopen(proc, RTLD_NOW | RTLD_LOCAL);
+	TS_ENSUREF(l->handle != NULL, TS_ERR_IO, "extension %s: cannot load %s through %s (is /proc mounted?): %s",
+		   lib->spec, real, proc, dlerror());
+	return TS_OK;
+}
+
 static ts_result
 open_file(const char *ext_dir, const struct ts_prov_lib *lib, struct ts_prov_loaded *l)
 {
@@ -75,12 +116,8 @@ open_file(const char *ext_dir, const struct ts_prov_lib *lib, struct ts_prov_loa
 	TS_ENSUREF(strncmp(real, real_dir, n) == 0 && real[n] == '/' && strchr(real + n + 1, '/') == NULL, TS_ERR_MODE,
 		   "extension %s: %s is not in %s; extensions load only from $PROV_EXTS_DIR/lib", lib->spec, real, real_dir);
 	TS_GUARD(safe_path(real, lib->spec));
-	TS_GUARD(ts_file_sha256(real, l->sha256));
-	TS_ENSUREF(lib->pin[0] == '\0' || strcmp(lib->pin, l->sha256) == 0, TS_ERR_MODE,
-		   "extension %s: SHA-256 %s does not match the pinned %s", lib->spec, l->sha256, lib->pin);
 	(void)snprintf(l->path, sizeof(l->path), "%s", real);
-	l->handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
-	TS_ENSUREF(l->handle != NULL, TS_ERR_IO, "extension %s: cannot load: %s", lib->spec, dlerror());
+	TS_GUARD(load_fd(real, lib, l));
 	void *sym = dlsym(l->handle, TS_PROV_EXT_ENTRY);
 	TS_ENSUREF(sym != NULL, TS_ERR_SCHEMA, "extension %s: no %s entry point", lib->spec, TS_PROV_EXT_ENTRY);
 	ts_prov_ext_entry_fn entry;
@@ -138,6 +175,9 @@ ts_prov_ext_unload(struct ts_prov_exts *e)
 		}
 		if (l->handle != NULL) {
 			(void)dlclose(l->handle);
+		}
+		if (l->has_fd) {
+			(void)close(l->fd);
 		}
 		memset(l, 0, sizeof(*l));
 	}

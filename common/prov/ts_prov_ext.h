@@ -21,6 +21,8 @@ struct ts_prov_loaded {
 	char path[PATH_MAX]; /* "" for builtins */
 	char sha256[65];     /* of the file, "" for builtins */
 	void *handle;
+	int fd;                      /* the loaded file's descriptor, open while loaded (has_fd) */
+	int has_fd;
 	const struct ts_prov_ext *d; /* NULL: builtin:default, no hooks */
 	void *ctx;
 	int inited;

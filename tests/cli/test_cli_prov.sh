@@ -76,6 +76,22 @@ has "$out" '"origin": "downstream"' && has "$out" '"name": "a"' && has "$out" "\
 has "$out" "\"sha256\": \"$pin_b\"" && has "$out" '"version": "test"' && has "$out" '"name": "default"'
 has "$out" "\"path\": \"$E/lib/ext_a.so\""
 run_cmd 0 "$T" prov show acme && has "$out" "SKU acme (downstream, $E/cfg.hjson)"
+# A library swapped at its path between the hash and the dlopen is not the one loaded: the loader
+# loads the descriptor it hashed (the shim renames ext_b.so's copy over ext_a.so inside dlopen).
+if [ -f "$EXTS/ts_dlopen_swap.so" ]; then
+	cp -a "$E" "$tmp/ext_swap"
+	cp "$EXTS/ext_b.so" "$tmp/ext_swap/swap_in.so"
+	PROV_EXTS_DIR=$tmp/ext_swap LD_PRELOAD=$EXTS/ts_dlopen_swap.so TS_SWAP_FROM=$tmp/ext_swap/lib/ext_a.so \
+		TS_SWAP_TO=$tmp/ext_swap/swap_in.so ASAN_OPTIONS=verify_asan_link_order=0 run_cmd 0 "$T" prov show acme --json
+	has "$out" '"name": "a"' && has "$out" "\"sha256\": \"$sha_a\""
+	check "the swap happened" cmp -s "$tmp/ext_swap/lib/ext_a.so" "$EXTS/ext_b.so"
+	# Without the shim, the swapped-in file now at the path is refused by the pin... when pinned:
+	sed -i "s|\"@exts/lib/ext_a.so\", \"builtin:default\"|{ lib: \"@exts/lib/ext_a.so\", sha256: \"$sha_a\" }, \"builtin:default\"|" \
+		"$tmp/ext_swap/cfg.hjson"
+	PROV_EXTS_DIR=$tmp/ext_swap run_cmd 1 "$T" prov show acme && has "$err" "does not match the pinned $sha_a"
+else
+	bad "the dlopen swap shim was not built ($EXTS/ts_dlopen_swap.so)"
+fi
 before=$(snap "$E")
 
 # otp-consts and otp-image read the SKU's OTP configuration; the image equals the one built from explicit files.
