@@ -89,6 +89,14 @@ harden(void)
 {
 	int rc = CRYPTO_secure_malloc_init(SECURE_HEAP, 32);
 	const char *unlocked = getenv("TAPESEAL_TEST_ALLOW_UNLOCKED_MEMORY");
+	struct rlimit as;
+	if (rc == 0 && getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+		/* The heap could not even be mapped: the address-space limit, not the lock limit. */
+		fprintf(stderr, "tapeseal-secure: cannot map %u bytes of secure memory under the address-space limit "
+				"RLIMIT_AS of %llu KiB; raise it (ulimit -v) and run again\n", SECURE_HEAP,
+			(unsigned long long)as.rlim_cur / 1024);
+		return 0;
+	}
 	if (rc != 1 && !(rc == 2 && unlocked != NULL && strcmp(unlocked, "1") == 0)) {
 		fprintf(stderr, "tapeseal-secure: cannot %s %u bytes of secure memory; raise RLIMIT_MEMLOCK "
 				"(ulimit -l) and run again\n", rc == 2 ? "lock" : "set up", SECURE_HEAP);

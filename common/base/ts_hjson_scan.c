@@ -46,6 +46,9 @@ ts_result
 ts_hjson_check_text(struct parser *p)
 {
 	size_t i = 0;
+	if (p->len >= 3 && memcmp(p->s, "\xef\xbb\xbf", 3) == 0) {
+		return PERR(p, "the file starts with a UTF-8 byte order mark; save it without one");
+	}
 	while (i < p->len) {
 		/* Eight ASCII bytes without a NUL at a time: no high bit, no zero byte. */
 		uint64_t w;

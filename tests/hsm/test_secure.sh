@@ -293,4 +293,21 @@ for s in $seeds; do
 done
 check "testing seeds checked ($checked)" test "$checked" -ge 3
 
+# --- an address-space limit too small for the secure heap is named as such (not as RLIMIT_MEMLOCK):
+# the first limit, in 1 MiB steps, at which the program starts at all must give that message.
+said=""
+for kib in $(seq 6144 1024 65536); do
+	msg=$( (ulimit -v "$kib" && "$S" master show --hsm "pkcs11:token=x" --top demo) 2>&1 )
+	case "$msg" in
+	*"error while loading shared libraries"* | *"ReserveShadowMemoryRange"* | *"AddressSanitizer"*) continue ;;
+	*) said=$msg; break ;;
+	esac
+done
+if [ -z "$said" ]; then
+	echo "secure: NOTICE: this build cannot start under any address-space limit up to 64 MiB (sanitizers); RLIMIT_AS check skipped" >&2
+else
+	has "$said" "under the address-space limit RLIMIT_AS of"
+	case "$said" in *RLIMIT_MEMLOCK*) bad "an address-space limit reported as RLIMIT_MEMLOCK: $said" ;; *) ok ;; esac
+fi
+
 finish

@@ -174,6 +174,14 @@ test_hjson_multiline_runs(void)
 	ts_hjson_doc_free(doc);
 }
 
+/* A byte order mark is named as such (it used to be reported as a stray '{' or key). */
+static void
+test_hjson_rejects_byte_order_mark(void)
+{
+	parse_fails("\xef\xbb\xbf{ a: 1 }", TS_ERR_PARSE, "t.hjson:1:1: the file starts with a UTF-8 byte order mark");
+	parse_fails("\xef\xbb\xbf" "a: 1\n", TS_ERR_PARSE, "byte order mark; save it without one");
+}
+
 static void
 test_hjson_unicode_escapes(void)
 {
@@ -283,6 +291,7 @@ static CU_TestInfo hjson_tests[] = {
 	{ "rejects_nul_utf8_and_depth", test_hjson_rejects_nul_utf8_and_depth },
 	{ "bad_byte_found_at_every_offset", test_hjson_bad_byte_found_at_every_offset },
 	{ "multiline_runs", test_hjson_multiline_runs },
+	{ "rejects_byte_order_mark", test_hjson_rejects_byte_order_mark },
 	{ "unicode_escapes", test_hjson_unicode_escapes },
 	{ "writer_string_forms", test_hjson_writer_string_forms },
 	{ "writer_blocks_read_back", test_hjson_writer_blocks_read_back },
