@@ -16,7 +16,9 @@ static const char usage[] =
 	"'tapeout_' FuseSoC core or a 'seed_mode: tapeout' seed, and a tree switched to tapeout by\n"
 	"'tapeseal-secure switch': its record tapeseal-switch.tapeout.json, dvsim files (*.hjson) naming\n"
 	"--flag=fileset_tapeout, --//hw/top:seed=tapeout or a *.secrets.tapeout.gen.hjson file, and Bazel\n"
-	"files (*.bzl, BUILD) naming a *.secrets.tapeout.gen.hjson file.  .git directories are skipped.\n"
+	"files (*.bzl, BUILD) naming a *.secrets.tapeout.gen.hjson file, and what an interrupted run can\n"
+	"leave: staging directories (.<dir>.tapeseal-XXXXXX) and temporary files (<name>.tmp.XXXXXX).\n"
+	".git directories are skipped.\n"
 	"\n"
 	"Exit status: 0 when none is found, 1 when some is (each is listed), 2 on bad usage.\n";
 
@@ -48,6 +50,22 @@ content_hit(const char *path, const char *base)
 	return hit;
 }
 
+/* NAME ends in "<sep>XXXXXX" (six characters of mkstemp/mkdtemp), after a non-empty stem. */
+static int
+temp_suffix(const char *base, const char *sep)
+{
+	const char *at = strstr(base, sep);
+	size_t n = at != NULL ? strlen(at + strlen(sep)) : 0;
+	return at != NULL && at != base && n == 6 && strchr(at + strlen(sep), '/') == NULL;
+}
+
+/* Leftovers of an interrupted run: a staging directory (.<dir>.tapeseal-XXXXXX) or a temporary file. */
+static int
+leftover(const char *base, int is_dir)
+{
+	return is_dir ? base[0] == '.' && temp_suffix(base + 1, ".tapeseal-") : temp_suffix(base, ".tmp.");
+}
+
 static int
 visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -55,6 +73,13 @@ visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	const char *base = path + ftw->base;
 	if (flag == FTW_D && strcmp(base, ".git") == 0) {
 		return FTW_SKIP_SUBTREE;
+	}
+	if ((flag == FTW_D || flag == FTW_F) && leftover(base, flag == FTW_D)) {
+		printf("tapeout material: %s (%s left by an interrupted tapeseal run; it may hold secrets)\n", path,
+		       flag == FTW_D ? "a staging directory" : "a temporary file");
+		hits++;
+		scanned += flag == FTW_F;
+		return flag == FTW_D ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
 	}
 	if (flag != FTW_F) {
 		return FTW_CONTINUE;

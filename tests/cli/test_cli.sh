@@ -145,6 +145,16 @@ run_cmd 0 "$T" otp-image "${O[@]}" --img-cfg "$tmp/img.hjson" --out "$tmp/otp/de
 run_cmd 2 "$T" otp-image "${O[@]}" --bogus && has "$err" "unknown or incomplete option"
 run_cmd 1 "$T" otp-image "${O[@]}" --img-cfg "$tmp/img.hjson" --out "$tmp/hw/tapeout/x.vmem" && has "$err" "never writes under a 'tapeout' path"
 
+# scan: leftovers of an interrupted run are reported by name (a staging directory once, not its files).
+mkdir -p "$tmp/left/.out.tapeseal-Ab12Cd" "$tmp/left/rtl"
+echo x > "$tmp/left/.out.tapeseal-Ab12Cd/f0"
+echo x > "$tmp/left/rtl/pkg.sv.tmp.Qw3Er5"
+echo x > "$tmp/left/rtl/notes.tmp.md"
+run_cmd 1 "$T" scan "$tmp/left" && has "$out" ".out.tapeseal-Ab12Cd (a staging directory left by an interrupted"
+has "$out" "rtl/pkg.sv.tmp.Qw3Er5 (a temporary file" && check "two findings" test "$(echo "$out" | wc -l)" -eq 2
+rm -r "$tmp/left/.out.tapeseal-Ab12Cd" "$tmp/left/rtl/pkg.sv.tmp.Qw3Er5"
+run_cmd 0 "$T" scan "$tmp/left"
+
 # A short seed warns but works.
 SHORT=$(seedfile '{' ' name: "testing"' ' topgen_seed: 12345' " otp_img_seed: $B" " lc_ctrl_seed: $C" '}')
 run_cmd 0 "$T" generate --structure "$S" --seeds "$SHORT" --outdir "$tmp/short" && has "$err" "warning"
