@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -447,6 +449,37 @@ commit_existing(const char *abs, const struct ts_outset *set, int force, enum ts
 	return r;
 }
 
+/*
+ * Holds an exclusive flock on the directory that holds the output directory
+ * for a whole commit, so two runs into one place never interleave their
+ * renames (nor one removing the other's staging).  A second run waits up to
+ * TS_STAGE_LOCK_WAIT_MS, then gives up with TS_ERR_EXISTS.
+ */
+#define TS_STAGE_LOCK_WAIT_MS 10000
+
+static ts_result
+lock_parent(const char *abs, int *fd)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(abs, '/');
+	(void)snprintf(parent, sizeof(parent), "%.*s", slash != NULL && slash != abs ? (int)(slash - abs) : 1,
+		       slash != NULL ? abs : "/");
+	*fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	TS_ENSUREF(*fd >= 0, TS_ERR_IO, "%s: cannot open: %s", parent, strerror(errno));
+	for (int waited = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; waited += 10) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= TS_STAGE_LOCK_WAIT_MS) {
+			int e = errno;
+			(void)close(*fd);
+			*fd = -1;
+			TS_BAILF(TS_ERR_EXISTS, "%s: another tapeseal run is writing in %s (%s); try again when it has finished",
+				 abs, parent, e == EWOULDBLOCK ? "waited 10 s" : strerror(e));
+		}
+		struct timespec ms = { 0, 10 * 1000 * 1000 };
+		(void)nanosleep(&ms, NULL);
+	}
+	return TS_OK;
+}
+
 ts_result
 ts_stage_commit(const char *outdir, const struct ts_outset *set, int force, enum ts_file_status *status)
 {
@@ -459,6 +492,8 @@ ts_stage_commit(const char *outdir, const struct ts_outset *set, int force, enum
 	TS_ENSURE(set->n <= TS_OUT_MAX, TS_ERR_INTERNAL);
 	TS_GUARD(ts_stage_resolve(outdir, &abs));
 	const char *a = (const char *)abs.data;
+	int lock;
+	TS_GUARD(lock_parent(a, &lock));
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -469,6 +504,7 @@ ts_stage_commit(const char *outdir, const struct ts_outset *set, int force, enum
 	ts_result r = lstat(a, &st) != 0 && errno == ENOENT ? commit_new_dir(a, set, status)
 							   : commit_existing(a, set, force, status);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	(void)close(lock);
 	return r;
 }
 

@@ -18,7 +18,10 @@
 enum ts_file_status { TS_FILE_NEW, TS_FILE_REPLACED, TS_FILE_UNCHANGED, TS_FILE_DIFFERS, TS_FILE_MISSING };
 
 /*
- * Commits set under outdir.  SIGINT, SIGTERM, SIGHUP and SIGQUIT are held
+ * Commits set under outdir, holding an exclusive lock (flock) on the
+ * directory that holds outdir for the whole commit: a concurrent commit into
+ * the same place waits up to 10 s, then fails with TS_ERR_EXISTS, so two runs
+ * never mix their files.  SIGINT, SIGTERM, SIGHUP and SIGQUIT are held
  * back while files are staged and placed (the calling thread's mask is
  * restored afterwards), so an interrupt never lands between two renames.
  * An existing file with other content is

@@ -145,6 +145,31 @@ run_cmd 0 "$T" otp-image "${O[@]}" --img-cfg "$tmp/img.hjson" --out "$tmp/otp/de
 run_cmd 2 "$T" otp-image "${O[@]}" --bogus && has "$err" "unknown or incomplete option"
 run_cmd 1 "$T" otp-image "${O[@]}" --img-cfg "$tmp/img.hjson" --out "$tmp/hw/tapeout/x.vmem" && has "$err" "never writes under a 'tapeout' path"
 
+# Two --force runs with different seeds into one directory at once: the first renames slowly (an
+# LD_PRELOAD shim sleeps 20 ms in each rename), the second starts in the middle of it.  Each commit
+# holds the lock, so the tree ends all one run's; without the lock it ends mixed every time.
+seeds3() { printf '{\n name: "testing"\n topgen_seed: %s\n otp_img_seed: %s\n lc_ctrl_seed: %s\n}\n' "$1" "$2" "$3"; }
+seeds3 "$A" "$B" "$C" > "$tmp/s1.hjson"
+seeds3 "$C" "$A" "$B" > "$tmp/s2.hjson"
+seeds3 "$B" "$C" "$A" > "$tmp/s3.hjson"
+SLOW=$(dirname "$T")/../tests/ts_slow_rename.so
+if [ -f "$SLOW" ]; then
+	mixed=0
+	for i in $(seq 10); do
+		"$T" generate --structure "$S" --seeds "$tmp/s3.hjson" --outdir "$tmp/race" --force >/dev/null 2>&1
+		LD_PRELOAD=$SLOW TS_SLOW_RENAME_US=20000 ASAN_OPTIONS=verify_asan_link_order=0 \
+			"$T" generate --structure "$S" --seeds "$tmp/s1.hjson" --outdir "$tmp/race" --force >/dev/null 2>&1 &
+		(sleep 0.03 && "$T" generate --structure "$S" --seeds "$tmp/s2.hjson" --outdir "$tmp/race" --force >/dev/null 2>&1) &
+		wait
+		"$T" verify --structure "$S" --seeds "$tmp/s2.hjson" --outdir "$tmp/race" >/dev/null 2>&1 ||
+			"$T" verify --structure "$S" --seeds "$tmp/s1.hjson" --outdir "$tmp/race" >/dev/null 2>&1 || mixed=$((mixed + 1))
+	done
+	check "10 overlapping --force runs, none mixed ($mixed mixed)" test "$mixed" -eq 0
+	check "no staging directory left" test -z "$(find "$tmp" -maxdepth 1 -name '.race.tapeseal-*')"
+else
+	bad "the rename shim was not built ($SLOW)"
+fi
+
 # scan: leftovers of an interrupted run are reported by name (a staging directory once, not its files).
 mkdir -p "$tmp/left/.out.tapeseal-Ab12Cd" "$tmp/left/rtl"
 echo x > "$tmp/left/.out.tapeseal-Ab12Cd/f0"
