@@ -43,6 +43,9 @@ int secure_personalize_run(int argc, char **argv);
 int secure_switch_run(int argc, char **argv);
 int secure_status_run(int argc, char **argv);
 
+/* A decimal number in lo..hi (no sign, nothing after it) into *out: 1, else 0. */
+int secure_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
+
 /* Prints "tapeseal-secure <cmd>: <message>" and returns 1. */
 int secure_fail(const char *cmd);
 

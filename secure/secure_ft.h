@@ -29,7 +29,10 @@
 struct ft_opts {
 	const char *sku, *hsm, *device_cmd, *boot_cmd, *was, *record_dir;
 	int blob_version;
+	unsigned device_timeout; /* seconds a console read may block */
 };
+
+#define FT_DEFAULT_DEVICE_TIMEOUT 60
 
 struct ft_ca_role {
 	int present;
@@ -65,6 +68,15 @@ struct ft_host {
 };
 
 /* Appends a step name to the run's trace (kept in the record or the failure report). */
+/* Arms the device timeout before a wait on the console. */
+void ft_deadline_arm(const struct ft_host *h);
+
+/* True once the armed timeout has passed. */
+int ft_timed_out(void);
+
+/* Disarms it; r, or the timeout error (naming what) when the wait ran out of time. */
+TS_RESULT ft_deadline_check(const struct ft_host *h, ts_result r, const char *what);
+
 static inline void
 ft_event(struct ft_host *h, const char *what)
 {

@@ -48,6 +48,7 @@ ft_spawn(struct ft_host *h, const char *cmd, int with_stdin)
 	pid_t pid = fork();
 	TS_ENSUREF(pid >= 0, TS_ERR_IO, "fork: %s", strerror(errno));
 	if (pid == 0) {
+		(void)setpgid(0, 0); /* its own group, so that a failed run can stop all of it */
 		(void)dup2(in[0], 0);
 		(void)dup2(out[1], 1);
 		(void)close(in[0]), (void)close(in[1]), (void)close(out[0]), (void)close(out[1]);
@@ -107,14 +108,69 @@ send(struct ft_host *h, json_t *j, size_t pad, int crc)
 	return send_line(h, &b);
 }
 
+/*
+ * The device timeout: SIGALRM without SA_RESTART interrupts a console read
+ * that blocks past --device-timeout, and the wait fails with that reason.
+ */
+static volatile sig_atomic_t timed_out;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+void
+ft_deadline_arm(const struct ft_host *h)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGALRM, &sa, NULL);
+	timed_out = 0;
+	(void)alarm(h->o->device_timeout);
+}
+
+int
+ft_timed_out(void)
+{
+	return timed_out != 0;
+}
+
+ts_result
+ft_deadline_check(const struct ft_host *h, ts_result r, const char *what)
+{
+	(void)alarm(0);
+	if (timed_out) {
+		ts_error_clear();
+		return ts_failf(TS_ERR_IO, __FILE__, __LINE__,
+				"the device did not answer within %u s while %s; check its console (or raise "
+				"--device-timeout)", h->o->device_timeout, what);
+	}
+	return r;
+}
+
 static ts_result
 wait_prompt(struct ft_host *h, const char *prompt)
 {
-	ts_result r = ts_ujson_wait_for(h->from, prompt, NULL);
-	if (r.code != 0) {
-		ts_error_context("waiting for \"%s\"", prompt);
+	static char line[TS_UJSON_LINE_MAX];
+	char what[128];
+	(void)snprintf(what, sizeof(what), "waiting for \"%s\"", prompt);
+	ft_deadline_arm(h);
+	/* Line by line (not ts_ujson_wait_for), so that a device chattering other lines runs out of time too. */
+	for (;;) {
+		ts_result r = ts_ujson_read_line(h->from, line, sizeof(line));
+		if (r.code != 0 || ft_timed_out() || strcmp(line, prompt) == 0) {
+			r = ft_deadline_check(h, r.code != 0 || !ft_timed_out() ? r : ts_fail(TS_ERR_IO, 0, __FILE__, __LINE__),
+					      what);
+			if (r.code != 0) {
+				ts_error_context("%s", what);
+			}
+			return r;
+		}
 	}
-	return r;
 }
 
 /* The next RESP_OK line; other lines (extension logs) are skipped. */
@@ -122,9 +178,15 @@ static ts_result
 read_resp(struct ft_host *h, json_t **out)
 {
 	static char line[TS_UJSON_LINE_MAX];
+	ft_deadline_arm(h);
 	for (;;) {
-		TS_GUARD(ts_ujson_read_line(h->from, line, sizeof(line)));
+		ts_result r = ts_ujson_read_line(h->from, line, sizeof(line));
+		if (r.code != 0 || ft_timed_out()) {
+			return ft_deadline_check(h, r.code != 0 ? r : ts_fail(TS_ERR_IO, 0, __FILE__, __LINE__),
+						 "reading its answer");
+		}
 		if (strncmp(line, "RESP_OK:", 8) == 0) {
+			TS_GUARD(ft_deadline_check(h, TS_OK, "reading its answer"));
 			return ts_ujson_parse(line, 1, out);
 		}
 	}

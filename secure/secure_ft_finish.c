@@ -113,13 +113,15 @@ ft_boot(struct ft_host *h)
 		return TS_OK;
 	}
 	TS_GUARD(ft_spawn(h, h->o->boot_cmd, 0));
-	while (fgets(line, sizeof(line), h->from) != NULL) {
+	ft_deadline_arm(h);
+	while (!ft_timed_out() && fgets(line, sizeof(line), h->from) != NULL) {
 		size_t n = strlen(line);
 		if (used + n < sizeof(out)) {
 			memcpy(out + used, line, n + 1);
 			used += n;
 		}
 	}
+	TS_GUARD(ft_deadline_check(h, TS_OK, "booting"));
 	TS_GUARD(ft_reap(h, "boot"));
 	TS_ENSUREF(strstr(out, "UDS certificate not valid") == NULL && strstr(out, "BFV:") == NULL, TS_ERR_SCHEMA,
 		   "the device failed its first boot");

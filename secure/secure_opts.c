@@ -14,12 +14,12 @@ secure_fail(const char *cmd)
 	return 1;
 }
 
-static int
-parse_version(const char *s, unsigned *out)
+int
+secure_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
 	char *end = NULL;
 	unsigned long v = strtoul(s, &end, 10);
-	if (end == s || *end != '\0' || v < 1 || v > 1000000) {
+	if (end == s || *end != '\0' || s[0] == '-' || v < lo || v > hi) {
 		return 0;
 	}
 	*out = (unsigned)v;
@@ -69,7 +69,7 @@ secure_opts_parse(int argc, char **argv, const char *cmd, const char *allowed, c
 		case 'j': o->json = 1; break;
 		case 'n': o->dry_run = 1; break;
 		case 'v':
-			if (!parse_version(optarg, &o->seed_version)) {
+			if (!secure_parse_uint(optarg, 1, 1000000, &o->seed_version)) {
 				return bad(cmd, "--seed-version takes 1 to 1000000, not", optarg);
 			}
 			break;

@@ -41,7 +41,7 @@
 
 static const char usage[] =
 	"Usage: tapeseal-secure personalize --sku NAME --hsm URI --device-cmd CMD --was FILE --record-dir DIR\n"
-	"                                   [--boot-cmd CMD] [--blob-version 0|1]\n"
+	"                                   [--boot-cmd CMD] [--blob-version 0|1] [--device-timeout S]\n"
 	"\n"
 	"Personalizes one device: sends it the RMA token hash and the certificate inputs, receives its perso\n"
 	"blob, checks it strictly, verifies the WAS HMAC before anything is signed, inspects every TBS\n"
@@ -61,6 +61,8 @@ static const char usage[] =
 	"  --was FILE         the wafer authentication secret (64 hex digits) the device holds\n"
 	"  --record-dir DIR   where device records go\n"
 	"  --blob-version N   perso blob version (default: the orchestrator config's blob_version, else 0)\n"
+	"  --device-timeout S seconds the device may take to answer (each wait on its console, and the\n"
+	"                     first boot); then it fails with no record (default 60)\n"
 	"\n"
 	"Exit status: 0 personalized and recorded, 1 refused or failed (no record), 2 usage.\n";
 
@@ -72,12 +74,13 @@ parse(int argc, char **argv, struct ft_opts *o)
 		{ "device-cmd", required_argument, NULL, 'd' }, { "boot-cmd", required_argument, NULL, 'b' },
 		{ "was", required_argument, NULL, 'w' },        { "record-dir", required_argument, NULL, 'r' },
 		{ "blob-version", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "device-timeout", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 	optind = 1;
 	opterr = 0;
 	o->blob_version = -1;
+	o->device_timeout = FT_DEFAULT_DEVICE_TIMEOUT;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->sku = optarg; break;
@@ -92,6 +95,12 @@ parse(int argc, char **argv, struct ft_opts *o)
 				return 2;
 			}
 			o->blob_version = optarg[0] - '0';
+			break;
+		case 't':
+			if (!secure_parse_uint(optarg, 1, 3600, &o->device_timeout)) {
+				fprintf(stderr, "tapeseal-secure personalize: --device-timeout is 1 to 3600 seconds\n");
+				return 2;
+			}
 			break;
 		case 'h': fputs(usage, stdout); return 1;
 		default:
@@ -232,6 +241,7 @@ secure_personalize_run(int argc, char **argv)
 	(void)signal(SIGPIPE, SIG_IGN); /* a device that quits shows up as a write error, not a dead host */
 	ts_result r = flow(&h);
 	if (h.child > 0) {
+		(void)kill(-h.child, SIGKILL); /* the device command's whole process group */
 		(void)kill(h.child, SIGKILL);
 	}
 	if (h.to != NULL || h.from != NULL || h.child > 0) {

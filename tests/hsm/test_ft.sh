@@ -257,6 +257,23 @@ chmod o-w "$E/lib/ext_a.so"
 write_cfg "$(sku demo '[]' '[]' acme)"
 perso 1 acme "" && has "$err" "the provisioning registry has problems"
 write_cfg ""
+
+# --- a device that stops answering, or answers garbage, fails within --device-timeout, no record
+new_token
+rm -rf "$tmp/rec"
+device devt acme
+t0=$SECONDS
+perso 1 acme "" --device-cmd "sleep 30" --device-timeout 1
+has "$err" "the device did not answer within 1 s while waiting for" && one_line "$err"
+check "a silent device fails after the timeout, not at its leisure" test $((SECONDS - t0)) -lt 10
+check "no record for a silent device" test "$(records)" -eq 0
+perso 1 acme "" --device-cmd "yes garbage" --device-timeout 1 && has "$err" "did not answer within 1 s"
+perso 1 acme "" --device-cmd "head -c 300000 /dev/zero | tr '\\0' x" && has "$err" "a console line is longer than"
+check "no record for a garbage device" test "$(records)" -eq 0
+run_cmd 2 "$S" personalize --sku acme --hsm x --device-cmd x --was x --record-dir x --device-timeout 0 &&
+	has "$err" "--device-timeout is 1 to 3600 seconds"
+# The same device, answering, is personalized as usual.
+perso 0 acme "" && has "$out" "personalized "
 run_cmd 2 "$S" personalize --sku acme && has "$err" "are required"
 run_cmd 0 "$S" personalize --help && has "$out" "--device-cmd CMD"
 finish
