@@ -328,6 +328,27 @@ set_top_name(struct ts_top *top, const char *given)
 
 static const char *const root_keys[] = { "seed", "module", "elaboration_order", "top", NULL };
 
+/*
+ * The random bits of all parameters together, bounded up front: each bit is
+ * drawn, kept and written several times, so an oversized structure would
+ * otherwise spend seconds and hundreds of MB before any error.
+ */
+static ts_result
+check_volume(const struct ts_top *top)
+{
+	unsigned long long bits = 0;
+	for (size_t i = 0; i < top->nmods; i++) {
+		for (size_t j = 0; j < top->mods[i].nparams; j++) {
+			bits += top->mods[i].params[j].randwidth;
+		}
+	}
+	TS_ENSUREF(bits <= TS_MODEL_MAX_RAND_BITS, TS_ERR_RANGE,
+		   "%s: the parameters ask for %llu random bits in all, more than the %u this tool generates (about "
+		   "100 times earlgrey's 42104); is a randcount wrong?",
+		   ts_hjson_name(top->doc), bits, TS_MODEL_MAX_RAND_BITS);
+	return TS_OK;
+}
+
 static ts_result
 load_top(struct ts_top *top, const char *top_name)
 {
@@ -357,6 +378,7 @@ load_top(struct ts_top *top, const char *top_name)
 			TS_GUARD(ts_model_load_otp(top, i, mmap));
 		}
 	}
+	TS_GUARD(check_volume(top));
 	json_t *order = json_object_get(root, "elaboration_order");
 	TS_GUARD(order != NULL ? explicit_elab_order(top, order) : default_elab_order(top));
 	return set_top_name(top, top_name);

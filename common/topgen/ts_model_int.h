@@ -17,6 +17,9 @@
 
 #define TS_MODEL_MAX_OTP_BYTES (1u << 20)
 
+/* Random bits of all parameters of a structure together (earlgrey: 42104). */
+#define TS_MODEL_MAX_RAND_BITS (1u << 22)
+
 /* True for the "<random>" placeholder string. */
 int ts_model_is_placeholder(const json_t *v);
 

@@ -87,6 +87,28 @@ test_model_unknown_keys(void)
 		   TS_ERR_SCHEMA, "unknown key 'bogus' in param 'RndCnstA' of module 'm'");
 }
 
+/* Oversized structures are refused before any work: five parameters of 2^20 random bits are 5 Mbit. */
+static void
+test_model_bounds_random_volume(void)
+{
+	char text[2048];
+	size_t n = (size_t)snprintf(text, sizeof(text), "{ module: [ { name: \"m\", type: \"t\", param_list: [");
+	for (int i = 0; i < 5; i++) {
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "%s { name: \"RndCnst%c\", desc: \"d\", type: \"t\", randcount: 1048576, randtype: \"data\" }",
+				      i ? "," : "", 'A' + i);
+	}
+	(void)snprintf(text + n, sizeof(text) - n, " ] } ] }");
+	fails_with(text, TS_ERR_RANGE, "s.hjson: the parameters ask for 5242880 random bits in all, more than the 4194304");
+	/* Four of them (4 Mbit) are still allowed. */
+	char *fifth = strstr(text, ", { name: \"RndCnstE\"");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fifth);
+	(void)snprintf(fifth, sizeof(text) - (size_t)(fifth - text), " ] } ] }");
+	struct ts_top *top = NULL;
+	CU_ASSERT_TS_OK(load_text(text, "s.hjson", "top_big", &top));
+	ts_top_free(top);
+}
+
 static void
 test_model_field_errors(void)
 {
@@ -155,6 +177,7 @@ static CU_TestInfo model_tests[] = {
 	{ "top_name_rules", test_model_top_name_rules },
 	{ "unknown_keys", test_model_unknown_keys },
 	{ "field_errors", test_model_field_errors },
+	{ "bounds_random_volume", test_model_bounds_random_volume },
 	{ "placeholder_rules", test_model_placeholder_rules },
 	{ "explicit_elaboration_order", test_model_explicit_elaboration_order },
 	{ "otp_values", test_model_otp_values },
