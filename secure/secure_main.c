@@ -1,5 +1,6 @@
 #include "secure/secure_cmds.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "common/base/ts_result.h"
@@ -83,6 +85,21 @@ static const char purge_usage[] =
 	"Deletes DIR/data/autogen/top_*.secrets.testing.gen.hjson and DIR/rtl/autogen/testing/, listing\n"
 	"each file.  --dry-run lists without deleting.\n";
 
+/*
+ * jansson's blocks are wiped before they are freed: the secure half parses
+ * tapeout secrets files, device blobs and policies into jansson trees, and a
+ * freed block must not keep a secret.  Plain malloc blocks (their size from
+ * malloc_usable_size), so a string from json_dumps may still go to free().
+ */
+static void
+wipe_free(void *p)
+{
+	if (p != NULL) {
+		OPENSSL_cleanse(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
 /* OpenSSH-style process hardening; secrets live on the locked secure heap. */
 static int
 harden(void)
@@ -103,6 +120,7 @@ harden(void)
 		return 0;
 	}
 	struct rlimit nocore = { 0, 0 };
+	json_set_alloc_funcs(malloc, wipe_free);
 	umask(077);
 	if (setrlimit(RLIMIT_CORE, &nocore) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
 		fprintf(stderr, "tapeseal-secure: cannot disable core dumps\n");
