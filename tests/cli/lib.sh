@@ -33,3 +33,25 @@ finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
+
+# memcheck BINARY: 0 when valgrind can check BINARY (installed, and BINARY is not a sanitizer build);
+# otherwise prints a notice (a failure when CI=true and valgrind is missing) and returns 1.
+memcheck() {
+	if ! command -v valgrind >/dev/null; then
+		if [ "${CI:-}" = true ]; then bad "valgrind is not installed (required when CI=true)"; return 1; fi
+		echo "NOTICE: valgrind is not installed; the memcheck runs are skipped" >&2
+		return 1
+	fi
+	if nm "$1" 2>/dev/null | grep -q '__asan_init\|__ubsan_handle'; then
+		echo "NOTICE: $1 is a sanitizer build; the memcheck runs are skipped" >&2
+		return 1
+	fi
+	return 0
+}
+
+# vg EXPECTED_RC CMD...: run_cmd under valgrind memcheck; any memory error or definite leak exits 99.
+vg() {
+	local want=$1; shift
+	run_cmd "$want" valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--show-leak-kinds=definite "$@"
+}

@@ -180,6 +180,14 @@ has "$out" "rtl/pkg.sv.tmp.Qw3Er5 (a temporary file" && check "two findings" tes
 rm -r "$tmp/left/.out.tapeseal-Ab12Cd" "$tmp/left/rtl/pkg.sv.tmp.Qw3Er5"
 run_cmd 0 "$T" scan "$tmp/left"
 
+# valgrind memcheck: generate, verify and otp-image without a memory error or a definite leak.
+if memcheck "$T"; then
+	vg 0 "$T" generate --structure "$S" --seeds "$tmp/s1.hjson" --outdir "$tmp/vg"
+	vg 0 "$T" verify --structure "$S" --seeds "$tmp/s1.hjson" --outdir "$tmp/vg" && has "$out" "identical"
+	vg 0 "$T" otp-image --sku demo --secrets "$tmp/vg/data/autogen/top_demo.secrets.testing.gen.hjson" \
+		--out "$tmp/vg/otp.BITWIDTH.vmem"
+fi
+
 # A short seed warns but works.
 SHORT=$(seedfile '{' ' name: "testing"' ' topgen_seed: 12345' " otp_img_seed: $B" " lc_ctrl_seed: $C" '}')
 run_cmd 0 "$T" generate --structure "$S" --seeds "$SHORT" --outdir "$tmp/short" && has "$err" "warning"

@@ -284,6 +284,17 @@ if [ "${was_scanned:-0}" -gt 0 ]; then
 else
 	echo "ft_flow: NOTICE: this build has its own free() (sanitizers); the freed-memory scan is skipped" >&2
 fi
+# valgrind memcheck of a personalization (host side; the device is the simulator).
+if memcheck "$S"; then
+	rm -rf "$tmp/rec"
+	device devvg acme
+	perso_vg() {
+		vg "$1" "$S" personalize --sku acme --hsm "pkcs11:token=prov$Q" --was "$tmp/was" --record-dir "$tmp/rec" \
+			--device-cmd "$D --state $DEV --sku acme --consts $tmp/acme.consts.json personalize" \
+			--boot-cmd "$D --state $DEV --sku acme boot"
+	}
+	perso_vg 0 && has "$out" "personalized "
+fi
 run_cmd 2 "$S" personalize --sku acme && has "$err" "are required"
 run_cmd 0 "$S" personalize --help && has "$out" "--device-cmd CMD"
 finish

@@ -93,6 +93,11 @@ run_cmd 0 "$S" otp-image --mmap "$SRC/policies/prov/otp/top_demo_otp_mmap.hjson"
 	--lc-state "$V/lc_state.hjson" --img-cfg "$tmp/img.hjson" --out "$tmp/a/otp.BITWIDTH.vmem"
 check "tapeout image 0600" test "$(stat -c %a "$tmp/a/otp.24.vmem")" = 600
 
+# --- valgrind memcheck of a secure generate (SoftHSM2 included)
+if memcheck "$S"; then
+	vg 0 "$S" generate --hsm "$URI_BASE$(q)" --structure "$DEMO" --outdir "$tmp/vg"
+fi
+
 # --- no tapeout secret stays in freed heap memory (an LD_PRELOAD free() that scans each block):
 # the seeds and keys of the tapeout secrets file, over generate, verify and otp-image
 SCAN=$B/tests/ts_free_scan.so
