@@ -49,7 +49,9 @@ public_generate_main(int argc, char **argv)
 		ts_outset_free(&set);
 		return public_fail("generate");
 	}
-	if (ts_stage_commit(o.outdir, &set, o.force, status).code != 0) {
+	ts_result committed = ts_stage_commit(o.outdir, &set, o.force, status);
+	public_recovery_note("generate");
+	if (committed.code != 0) {
 		ts_outset_free(&set);
 		return public_fail("generate");
 	}

@@ -1,5 +1,7 @@
 #include "public/public_job.h"
 
+#include "common/base/ts_stage.h"
+
 #include <getopt.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -154,6 +156,14 @@ report_json(const char *cmd, const char *abs, const struct ts_outset *set, const
 	if (s != NULL) {
 		printf("%s\n", s);
 		free(s);
+	}
+}
+
+void
+public_recovery_note(const char *cmd)
+{
+	if (ts_stage_recovery_note()[0] != '\0') {
+		fprintf(stderr, "tapeseal %s: %s\n", cmd, ts_stage_recovery_note());
 	}
 }
 

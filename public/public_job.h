@@ -36,4 +36,7 @@ void public_report(const char *cmd, const struct public_opts *o, const char *abs
 		   const enum ts_file_status *status);
 
 
+/* Prints, on stderr, what the last commit or compare finished of an interrupted run (if anything). */
+void public_recovery_note(const char *cmd);
+
 #endif

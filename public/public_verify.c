@@ -28,8 +28,10 @@ public_verify_main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	ts_error_clear();
-	if (public_job_run(&o, &set, &abs).code != 0 ||
-	    ts_stage_compare((const char *)abs.data, &set, status, &ndiff).code != 0) {
+	int failed = public_job_run(&o, &set, &abs).code != 0 ||
+		     ts_stage_compare((const char *)abs.data, &set, status, &ndiff).code != 0;
+	public_recovery_note("verify");
+	if (failed) {
 		ts_outset_free(&set);
 		return public_fail("verify");
 	}

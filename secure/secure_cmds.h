@@ -46,6 +46,9 @@ int secure_status_run(int argc, char **argv);
 /* A decimal number in lo..hi (no sign, nothing after it) into *out: 1, else 0. */
 int secure_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
 
+/* Prints, on stderr, what the last commit or compare finished of an interrupted run (if anything). */
+void secure_recovery_note(const char *cmd);
+
 /* Prints "tapeseal-secure <cmd>: <message>" and returns 1. */
 int secure_fail(const char *cmd);
 

@@ -88,6 +88,7 @@ secure_generate_run(const struct secure_opts *o)
 	}
 	if (res.code == 0) {
 		res = ts_stage_commit((const char *)r.abs.data, &r.set, o->force, st);
+		secure_recovery_note("generate");
 	}
 	if (res.code != 0) {
 		run_free(&r);
@@ -136,6 +137,7 @@ secure_verify_run(const struct secure_opts *o)
 	ts_result res = build(o, &r);
 	if (res.code == 0) {
 		res = ts_stage_compare((const char *)r.abs.data, &r.set, st, &ndiff);
+		secure_recovery_note("verify");
 	}
 	if (res.code == 0) {
 		ndiff -= st[r.set.n - 1] != TS_FILE_UNCHANGED; /* the manifest differs by its time */

@@ -6,6 +6,15 @@
 #include <string.h>
 
 #include "common/base/ts_result.h"
+#include "common/base/ts_stage.h"
+
+void
+secure_recovery_note(const char *cmd)
+{
+	if (ts_stage_recovery_note()[0] != '\0') {
+		fprintf(stderr, "tapeseal-secure %s: %s\n", cmd, ts_stage_recovery_note());
+	}
+}
 
 int
 secure_fail(const char *cmd)

@@ -242,7 +242,9 @@ commit(const struct ts_tree *t, const struct switch_opts *o, struct plan *p)
 	if (o->dry_run || p->changed == 0) {
 		return TS_OK;
 	}
-	return ts_stage_commit(t->topdir, &p->set, 1, st);
+	ts_result r = ts_stage_commit(t->topdir, &p->set, 1, st);
+	secure_recovery_note("switch");
+	return r;
 }
 
 static int

@@ -15,8 +15,11 @@
 #include <openssl/crypto.h>
 
 #include "common/base/ts_file.h"
+#include "common/base/ts_stage_int.h"
 
 #define MAX_DIRS 64
+
+static ts_result lock_parent(const char *abs, int *fd);
 
 struct dirlist {
 	char *d[MAX_DIRS];
@@ -162,6 +165,14 @@ ts_stage_compare(const char *outdir, const struct ts_outset *set, enum ts_file_s
 	TS_ENSURE_REF(status);
 	TS_ENSURE_REF(ndiff);
 	*ndiff = 0;
+	/* An interrupted run is finished first (under the lock), so what is compared is old or new. */
+	int lock;
+	if (outdir[0] == '/' && strcmp(outdir, "/") != 0 && lock_parent(outdir, &lock).code == 0) {
+		ts_result rec = ts_stage_recover(outdir);
+		(void)close(lock);
+		TS_GUARD(rec);
+	}
+	ts_error_clear();
 	for (size_t i = 0; i < set->n; i++) {
 		TS_GUARD(file_status(outdir, &set->f[i], &status[i]));
 		*ndiff += status[i] != TS_FILE_UNCHANGED;
@@ -349,6 +360,8 @@ static void
 rollback(struct commit *c)
 {
 	char target[PATH_MAX], backup[PATH_MAX];
+	/* Were this roll-back interrupted, the recovery must go on undoing, not complete the commit. */
+	ts_result_ignore(ts_stage_journal_mark_rollback(c->stage));
 	for (size_t i = c->set->n; i-- > 0;) {
 		if (!c->done[i]) {
 			continue;
@@ -368,6 +381,11 @@ static void
 clean_stage(const struct commit *c)
 {
 	char path[PATH_MAX];
+	/* The journal goes first, durably: staged files without a journal are only ever removed. */
+	(void)snprintf(path, sizeof(path), "%s/" TS_STAGE_JOURNAL, c->stage);
+	if (unlink(path) == 0) {
+		ts_result_ignore(ts_file_sync_dir(c->stage));
+	}
 	for (size_t i = 0; i < c->set->n; i++) {
 		staged_name(path, sizeof(path), c, 'f', i);
 		(void)unlink(path);
@@ -406,6 +424,8 @@ commit_steps(struct commit *c)
 			TS_GUARD(make_dirs(c->abs, set->f[i].rel, &c->created));
 		}
 	}
+	struct ts_stage_plan plan = { c->abs, c->stage, set, c->status, c->created.d, c->created.n };
+	TS_GUARD(ts_stage_journal_write(&plan));
 	for (size_t i = 0; i < set->n; i++) {
 		if (c->status[i] != TS_FILE_UNCHANGED) {
 			TS_GUARD(place_one(c, i));
@@ -494,6 +514,11 @@ ts_stage_commit(const char *outdir, const struct ts_outset *set, int force, enum
 	const char *a = (const char *)abs.data;
 	int lock;
 	TS_GUARD(lock_parent(a, &lock));
+	ts_result rec = ts_stage_recover(a);
+	if (rec.code != 0) {
+		(void)close(lock);
+		return rec;
+	}
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);

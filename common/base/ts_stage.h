@@ -32,6 +32,12 @@ enum ts_file_status { TS_FILE_NEW, TS_FILE_REPLACED, TS_FILE_UNCHANGED, TS_FILE_
 TS_RESULT ts_stage_commit(const char *outdir, const struct ts_outset *set, int force,
 			  enum ts_file_status *status);
 
+/*
+ * What the last commit or compare found and finished of an interrupted run
+ * beside its output directory (one line), or "" when there was none.
+ */
+const char *ts_stage_recovery_note(void);
+
 /* "new", "replaced", "unchanged", "differs" or "missing". */
 const char *ts_file_status_name(enum ts_file_status s);
 
