@@ -234,6 +234,54 @@ dir_of(const char *path, char *dir, size_t len)
 		       slash != NULL ? path : ".");
 }
 
+/* One output into place; a file it replaces stays as <tmp>.old until the whole set is in place. */
+static ts_result
+place(const struct ts_otp_output *out, enum ts_file_status st, const struct ts_buf *tmp, char *dir, size_t len)
+{
+	const char *t = (const char *)tmp->data;
+	char old[PATH_MAX + 32];
+	if (st == TS_FILE_UNCHANGED) {
+		return TS_OK;
+	}
+	if (st == TS_FILE_NEW) {
+		TS_ENSUREF(link(t, out->path) == 0, TS_ERR_IO, "%s: cannot create: %s", out->path, strerror(errno));
+	} else {
+		(void)snprintf(old, sizeof(old), "%s.old", t);
+		TS_ENSUREF(link(out->path, old) == 0, TS_ERR_IO, "%s: cannot keep a backup: %s", out->path, strerror(errno));
+		TS_ENSUREF(rename(t, out->path) == 0, TS_ERR_IO, "%s: cannot replace: %s", out->path, strerror(errno));
+	}
+	dir_of(out->path, dir, len);
+	return ts_file_sync_dir(dir);
+}
+
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return a != NULL && lstat(a, &sa) == 0 && lstat(b, &sb) == 0 && sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+/* Undoes the outputs placed before a failure (indexes below n; n itself failed part way or not at all). */
+static void
+unplace(const struct ts_otp_outputs *o, const enum ts_file_status *status, const struct ts_buf *tmp, size_t n)
+{
+	char old[PATH_MAX + 32], dir[PATH_MAX];
+	for (size_t i = n + 1; i-- > 0;) {
+		const char *t = (const char *)tmp[i].data;
+		(void)snprintf(old, sizeof(old), "%s.old", t != NULL ? t : "");
+		if (status[i] == TS_FILE_NEW && (i < n || same_file(t, o->o[i].path))) {
+			(void)unlink(o->o[i].path);
+		} else if (status[i] == TS_FILE_REPLACED && t != NULL && access(old, F_OK) == 0 &&
+			   (i < n || access(t, F_OK) != 0)) {
+			(void)rename(old, o->o[i].path); /* output i was replaced (for n: only if its rename happened) */
+		}
+		if (status[i] != TS_FILE_UNCHANGED) {
+			dir_of(o->o[i].path, dir, sizeof(dir));
+			ts_result_ignore(ts_file_sync_dir(dir));
+		}
+	}
+}
+
 ts_result
 ts_otp_write(const struct ts_otp_outputs *o, mode_t mode, int force, enum ts_file_status *status)
 {
@@ -250,22 +298,19 @@ ts_otp_write(const struct ts_otp_outputs *o, mode_t mode, int force, enum ts_fil
 			r = ts_file_write_tmp(o->o[i].path, o->o[i].data.data, o->o[i].data.len, mode, &tmp[i]);
 		}
 	}
-	/* Phase 2: into place (link refuses a file that appeared meanwhile). */
-	for (size_t i = 0; r.code == 0 && i < o->n; i++) {
-		const char *t = (const char *)tmp[i].data;
-		if (status[i] == TS_FILE_NEW && link(t, o->o[i].path) != 0) {
-			r = ts_failf(TS_ERR_IO, __FILE__, __LINE__, "%s: cannot create: %s", o->o[i].path, strerror(errno));
-		} else if (status[i] == TS_FILE_REPLACED && rename(t, o->o[i].path) != 0) {
-			r = ts_failf(TS_ERR_IO, __FILE__, __LINE__, "%s: cannot replace: %s", o->o[i].path, strerror(errno));
-		}
-		if (r.code == 0 && status[i] != TS_FILE_UNCHANGED) {
-			dir_of(o->o[i].path, dir, sizeof(dir));
-			r = ts_file_sync_dir(dir);
-		}
+	/* Phase 2: into place (link refuses a file that appeared meanwhile), the replaced ones kept. */
+	size_t placed = 0;
+	for (; r.code == 0 && placed < o->n; placed++) {
+		r = place(&o->o[placed], status[placed], &tmp[placed], dir, sizeof(dir));
+	}
+	if (r.code != 0 && placed > 0) {
+		unplace(o, status, tmp, placed - 1);
 	}
 	for (size_t i = 0; i < o->n; i++) {
 		if (tmp[i].data != NULL) {
 			(void)unlink((const char *)tmp[i].data);
+			(void)snprintf(dir, sizeof(dir), "%s.old", (const char *)tmp[i].data);
+			(void)unlink(dir);
 		}
 		ts_buf_free(&tmp[i]);
 	}
