@@ -10,7 +10,8 @@
 /*
  * Internal to staged commits (ts_stage.c: staging and placing;
  * ts_stage_journal.c: the intent record and the recovery of an interrupted
- * commit); nothing outside common/base/ includes this.
+ * commit); nothing outside common/base/ includes this but its fuzz target
+ * (tests/fuzz/fuzz_journal.c).
  *
  * A commit over an existing output directory stages file i as <stage>/f<i>,
  * keeps the file it replaces as <stage>/b<i> (a hard link), and before its

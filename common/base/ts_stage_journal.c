@@ -84,6 +84,7 @@ struct entry {
 };
 
 struct journal {
+	const char *abs; /* the output directory the journal is beside */
 	struct entry e[MAX_ENTRIES];
 	size_t n;
 	char dirs[64][PATH_MAX + 32];
@@ -102,8 +103,14 @@ parse_line(const char *path, const char *line, struct journal *j)
 		j->rollback = 1;
 		return TS_OK;
 	}
-	if (strncmp(line, "mkdir /", 7) == 0 && j->ndirs < 64) {
-		(void)snprintf(j->dirs[j->ndirs++], sizeof(j->dirs[0]), "%s", line + 6);
+	if (strncmp(line, "mkdir ", 6) == 0) {
+		/* Only a directory inside the output directory, as the commit made them. */
+		size_t k = strlen(j->abs);
+		const char *d = line + 6;
+		TS_ENSUREF(j->ndirs < 64 && strncmp(d, j->abs, k) == 0 && d[k] == '/' && d[k + 1] != '\0' &&
+				   strstr(d, "/..") == NULL && strlen(d) < sizeof(j->dirs[0]),
+			   TS_ERR_PARSE, "%s: bad line '%.40s'; remove its directory by hand", path, line);
+		(void)snprintf(j->dirs[j->ndirs++], sizeof(j->dirs[0]), "%s", d);
 		return TS_OK;
 	}
 	struct entry *e = &j->e[j->n];
@@ -183,6 +190,7 @@ recover_one(const char *abs, const char *stage)
 	static struct journal j;
 	TS_BUF(b);
 	memset(&j, 0, sizeof(j));
+	j.abs = abs;
 	(void)snprintf(path, sizeof(path), "%s/" TS_STAGE_JOURNAL, stage);
 	if (ts_file_read(path, 1u << 20, &b).code != 0) {
 		ts_error_clear();
