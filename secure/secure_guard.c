@@ -91,9 +91,14 @@ guard_git_paths(const char *const *paths, size_t n, const struct secure_policy *
 		}
 		const char *t = top[0] ? top : "/";
 		int ig = git_ignored(t, paths[i]);
+		const char *what = strstr(paths[i], ".tapeseal-XXXXXX/") != NULL ? " (the staging copy a run writes first; "
+				   "ignore .<dir>.tapeseal-*/ too)"
+				   : strstr(paths[i], ".tmp.XXXXXX") != NULL ? " (the temporary copy written first; ignore "
+									       "<name>.tmp.* too)"
+									     : "";
 		TS_ENSUREF(ig != 1, TS_ERR_MODE,
-			   "%s is inside the git work tree %s and not ignored; tapeout secrets must never reach a "
-			   "repository: write elsewhere or add it to .gitignore", paths[i], t);
+			   "%s%s is inside the git work tree %s and not ignored; tapeout secrets must never reach a "
+			   "repository: write elsewhere or add it to .gitignore", paths[i], what, t);
 		TS_ENSUREF(ig == 0, TS_ERR_MODE,
 			   "%s is inside the git work tree %s and 'git check-ignore' could not confirm it is ignored; "
 			   "write outside the work tree", paths[i], t);
@@ -101,18 +106,27 @@ guard_git_paths(const char *const *paths, size_t n, const struct secure_policy *
 	return TS_OK;
 }
 
-/* Every file of set must be ignored by git when abs is inside a work tree. */
+/*
+ * Every file of set must be ignored by git when abs is inside a work tree,
+ * and so must its copy in the staging directory beside abs
+ * (.<name>.tapeseal-XXXXXX/<rel>), where it sits during a run and after a crash.
+ */
 static ts_result
 guard_git(const char *abs, const struct ts_outset *set, const struct secure_policy *pol)
 {
-	static char paths[TS_OUT_MAX][PATH_MAX + 320];
-	const char *ptrs[TS_OUT_MAX];
+	static char paths[2 * TS_OUT_MAX][PATH_MAX + 320];
+	const char *ptrs[2 * TS_OUT_MAX];
+	const char *slash = strrchr(abs, '/');
+	TS_ENSURE(slash != NULL, TS_ERR_INTERNAL);
 	for (size_t i = 0; i < set->n; i++) {
-		int n = snprintf(paths[i], sizeof(paths[i]), "%s/%s", abs, set->f[i].rel);
-		TS_ENSURE(n > 0 && (size_t)n < sizeof(paths[i]), TS_ERR_RANGE);
-		ptrs[i] = paths[i];
+		int n = snprintf(paths[2 * i], sizeof(paths[0]), "%s/%s", abs, set->f[i].rel);
+		int m = snprintf(paths[2 * i + 1], sizeof(paths[0]), "%.*s/.%s.tapeseal-XXXXXX/%s", (int)(slash - abs), abs,
+				 slash + 1, set->f[i].rel);
+		TS_ENSURE(n > 0 && (size_t)n < sizeof(paths[0]) && m > 0 && (size_t)m < sizeof(paths[0]), TS_ERR_RANGE);
+		ptrs[2 * i] = paths[2 * i];
+		ptrs[2 * i + 1] = paths[2 * i + 1];
 	}
-	return guard_git_paths(ptrs, set->n, pol);
+	return guard_git_paths(ptrs, 2 * set->n, pol);
 }
 
 ts_result
@@ -122,7 +136,17 @@ secure_guard_files(const char *const *abs_paths, size_t n, const struct secure_p
 		TS_ENSUREF(!has_component(abs_paths[i], "testing"), TS_ERR_MODE,
 			   "%s is under a 'testing' directory; tapeout outputs never go there", abs_paths[i]);
 	}
-	return guard_git_paths(abs_paths, n, pol);
+	/* Each output is first written beside itself as <path>.tmp.XXXXXX: that name must be ignored too. */
+	static char tmps[TS_OUT_MAX * 8][PATH_MAX + 16];
+	const char *ptrs[TS_OUT_MAX * 8];
+	TS_ENSURE(n <= TS_OUT_MAX * 8, TS_ERR_RANGE);
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(tmps[i], sizeof(tmps[0]), "%s.tmp.XXXXXX", abs_paths[i]);
+		TS_ENSURE(k > 0 && (size_t)k < sizeof(tmps[0]), TS_ERR_RANGE);
+		ptrs[i] = tmps[i];
+	}
+	TS_GUARD(guard_git_paths(abs_paths, n, pol));
+	return guard_git_paths(ptrs, n, pol);
 }
 
 ts_result

@@ -187,8 +187,21 @@ if command -v git >/dev/null; then
 	git init -q "$tmp/repo"
 	run_cmd 1 gen --outdir "$tmp/repo/out" && has "$err" "inside the git work tree"
 	check "nothing in the repo" test ! -e "$tmp/repo/out"
+	# Ignoring the output alone is not enough: the staging copy beside it must be ignored as well.
 	echo "out/" > "$tmp/repo/.gitignore"
+	run_cmd 1 gen --outdir "$tmp/repo/out" && has "$err" "/.out.tapeseal-XXXXXX/" && has "$err" "the staging copy"
+	check "still nothing in the repo" test ! -e "$tmp/repo/out"
+	printf 'out/\n.out.tapeseal-*/\n' > "$tmp/repo/.gitignore"
 	run_cmd 0 gen --outdir "$tmp/repo/out"
+	# otp-image's temporary copy beside an ignored image must be ignored too.
+	echo '*.vmem' > "$tmp/repo/.gitignore"
+	run_cmd 1 "$S" otp-image --mmap "$SRC/policies/prov/otp/top_demo_otp_mmap.hjson" \
+		--secrets "$tmp/a/data/autogen/top_demo.secrets.tapeout.gen.hjson" --lc-state "$SRC/tests/vectors/otp/lc_state.hjson" \
+		--img-cfg "$tmp/img.hjson" --out "$tmp/repo/x.vmem" && has "$err" "the temporary copy written first"
+	printf '*.vmem\n*.vmem.tmp.*\n' > "$tmp/repo/.gitignore"
+	run_cmd 0 "$S" otp-image --mmap "$SRC/policies/prov/otp/top_demo_otp_mmap.hjson" \
+		--secrets "$tmp/a/data/autogen/top_demo.secrets.tapeout.gen.hjson" --lc-state "$SRC/tests/vectors/otp/lc_state.hjson" \
+		--img-cfg "$tmp/img.hjson" --out "$tmp/repo/x.vmem"
 fi
 sed 's/modifiable: false/modifiable: true/' "$SRC/policies/tapeout.hjson" > "$tmp/mod.hjson"; chmod 644 "$tmp/mod.hjson"
 refuse "master attributes" "CKA_MODIFIABLE=false but the policy" gen --policy "$tmp/mod.hjson" --outdir "$tmp/out"
