@@ -411,21 +411,10 @@ secure_switch_run(int argc, char **argv)
 int
 secure_status_run(int argc, char **argv)
 {
-	const char *root, *top;
-	int json, help, verdict;
 	TS_BUF(out);
-	ts_error_clear();
-	if (ts_tree_status_args(argc, argv, &root, &top, &json, &help).code != 0) {
-		fprintf(stderr, "tapeseal-secure status: %s; see 'tapeseal-secure status --help'\n", ts_last_error_message());
-		return 2;
-	}
-	if (help) {
-		printf("Usage: tapeseal-secure %s", ts_tree_status_usage);
-		return 0;
-	}
-	if (ts_tree_status_report(root, top, json, &out, &verdict).code != 0) {
-		return secure_fail("status");
-	}
-	fwrite(out.data, 1, out.len, stdout);
-	return verdict == TS_TREE_OTHER ? 1 : 0;
+	TS_BUF(err);
+	int rc = ts_tree_status_command("tapeseal-secure", argc, argv, &out, &err);
+	(void)fwrite(out.data, 1, out.len, stdout);
+	(void)fwrite(err.data, 1, err.len, stderr);
+	return rc;
 }

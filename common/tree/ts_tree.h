@@ -149,15 +149,12 @@ TS_RESULT ts_tree_status(const struct ts_tree *t, struct ts_tree_status *st);
 TS_RESULT ts_tree_status_text(const struct ts_tree *t, const struct ts_tree_status *st, struct ts_buf *out);
 TS_RESULT ts_tree_status_json(const struct ts_tree *t, const struct ts_tree_status *st, json_t **out);
 
-/* The status command of both tools (after the tool's name): usage text, arguments, the report. */
-extern const char ts_tree_status_usage[];
-TS_RESULT ts_tree_status_args(int argc, char **argv, const char **root, const char **top, int *json, int *help);
-
 /*
- * Opens the top, reads its status and appends the text (or JSON) report to
- * out; *verdict is TS_TREE_TESTING, TS_TREE_TAPEOUT or TS_TREE_OTHER (MIXED).
+ * The whole status command of a tool named tool (argv from "status"): the
+ * report (or --help) appended to out, a one-line error to err; returns the
+ * exit status (0 testing or tapeout, 1 MIXED or an error, 2 bad usage).
  */
-TS_RESULT ts_tree_status_report(const char *root, const char *top, int json, struct ts_buf *out, int *verdict);
+int ts_tree_status_command(const char *tool, int argc, char **argv, struct ts_buf *out, struct ts_buf *err);
 
 /* "testing", "tapeout", "other" or "n/a". */
 const char *ts_tree_mode_name(int mode);

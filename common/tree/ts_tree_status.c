@@ -220,7 +220,7 @@ ts_tree_text_switched(const char *base, const void *p, size_t n)
 				      memmem(p, n, TS_TREE_SEED_OPT, sizeof(TS_TREE_SEED_OPT) - 1) != NULL));
 }
 
-const char ts_tree_status_usage[] =
+static const char ts_tree_status_usage[] =
 	"status --tree DIR --top NAME [--json]\n"
 	"\n"
 	"Reads, without changing anything, which secrets the top DIR/hw/top_<NAME> is switched to: for\n"
@@ -236,7 +236,7 @@ const char ts_tree_status_usage[] =
 	"\n"
 	"Exit status: 0 testing or tapeout, 1 MIXED or an error, 2 bad usage.\n";
 
-ts_result
+static ts_result
 ts_tree_status_args(int argc, char **argv, const char **root, const char **top, int *json, int *help)
 {
 	*root = *top = NULL;
@@ -259,7 +259,8 @@ ts_tree_status_args(int argc, char **argv, const char **root, const char **top, 
 	return TS_OK;
 }
 
-ts_result
+/* Opens the top, reads its status and appends the text (or JSON) report to out. */
+static ts_result
 ts_tree_status_report(const char *root, const char *top, int json, struct ts_buf *out, int *verdict)
 {
 	static struct ts_tree t;
@@ -281,4 +282,27 @@ ts_tree_status_report(const char *root, const char *top, int json, struct ts_buf
 	*verdict = st.verdict;
 	ts_tree_free(&t);
 	return r;
+}
+
+int
+ts_tree_status_command(const char *tool, int argc, char **argv, struct ts_buf *out, struct ts_buf *err)
+{
+	const char *root, *top;
+	int json, help, verdict;
+	ts_error_clear();
+	if (ts_tree_status_args(argc, argv, &root, &top, &json, &help).code != 0) {
+		ts_result_ignore(ts_buf_printf(err, "%s status: %s; see '%s status --help'\n", tool, ts_last_error_message(),
+					       tool));
+		return 2;
+	}
+	if (help) {
+		ts_result_ignore(ts_buf_printf(out, "Usage: %s %s", tool, ts_tree_status_usage));
+		return 0;
+	}
+	if (ts_tree_status_report(root, top, json, out, &verdict).code != 0) {
+		out->len = 0;
+		ts_result_ignore(ts_buf_printf(err, "%s status: %s\n", tool, ts_last_error_message()));
+		return 1;
+	}
+	return verdict == TS_TREE_OTHER ? 1 : 0;
 }
