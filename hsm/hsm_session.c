@@ -347,3 +347,40 @@ hsm_master_generate(struct hsm_session *s, const char *label, const uint8_t *id,
 		    s->fl->C_GenerateKey(s->sh, &mech, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), out), label,
 		    "the token refused to generate the master key (needs CKM_GENERIC_SECRET_KEY_GEN)");
 }
+
+struct mech_need {
+	CK_MECHANISM_TYPE m;
+	CK_FLAGS flag;
+	const char *name, *use;
+};
+
+static const struct mech_need needs[][2] = {
+	[HSM_NEED_HMAC] = { { CKM_SHA256_HMAC, CKF_SIGN, "CKM_SHA256_HMAC", "to derive the seeds (HMAC-SHA256 sign)" } },
+	[HSM_NEED_MASTER] = { { CKM_GENERIC_SECRET_KEY_GEN, CKF_GENERATE, "CKM_GENERIC_SECRET_KEY_GEN",
+				"to generate the master" },
+			      { CKM_SHA256_HMAC, CKF_SIGN, "CKM_SHA256_HMAC", "to derive the seeds (HMAC-SHA256 sign)" } },
+	[HSM_NEED_CA] = { { CKM_EC_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR, "CKM_EC_KEY_PAIR_GEN",
+			    "to generate the CA's P-256 key" },
+			  { CKM_ECDSA, CKF_SIGN, "CKM_ECDSA", "to sign certificates with the CA key" } },
+	[HSM_NEED_ECDSA] = { { CKM_ECDSA, CKF_SIGN, "CKM_ECDSA", "to sign certificates with the CA key" } },
+};
+
+ts_result
+hsm_require(struct hsm_session *s, enum hsm_need need)
+{
+	char label[33], serial[17], model[17];
+	TS_ENSURE(s != NULL && (unsigned)need < sizeof(needs) / sizeof(needs[0]), TS_ERR_NULL);
+	hsm_session_token(s, label, serial, model);
+	for (size_t i = 0; i < 2 && needs[need][i].name != NULL; i++) {
+		const struct mech_need *n = &needs[need][i];
+		CK_MECHANISM_INFO info;
+		CK_RV rv = s->fl->C_GetMechanismInfo(s->slot, n->m, &info);
+		if (rv == CKR_MECHANISM_INVALID || (rv == CKR_OK && (info.flags & n->flag) == 0)) {
+			TS_GUARD(hsm_transcript_log(s->tr, "C_GetMechanismInfo", rv, n->name));
+			TS_BAILF(TS_ERR_P11, "the token '%s' (%s) offers no %s %s; this module cannot do it (nothing was "
+					     "changed on the token)", label, model, n->name, n->use);
+		}
+		TS_GUARD(hsm_step(s, "C_GetMechanismInfo", rv, n->name, "the module could not describe its mechanisms"));
+	}
+	return TS_OK;
+}

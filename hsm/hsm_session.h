@@ -69,6 +69,16 @@ TS_RESULT hsm_ec_attrs(struct hsm_session *s, CK_OBJECT_HANDLE priv, const char 
 /* True when reading CKA_VALUE is refused with CKR_ATTRIBUTE_SENSITIVE, as it must be. */
 TS_RESULT hsm_key_value_hidden(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, int *hidden);
 
+/* What a command is about to ask of the token. */
+enum hsm_need { HSM_NEED_HMAC, HSM_NEED_MASTER, HSM_NEED_CA, HSM_NEED_ECDSA };
+
+/*
+ * Checks up front (C_GetMechanismInfo) that the token offers the mechanisms a
+ * command needs with the right usage flag; TS_ERR_P11 in one line naming the
+ * missing mechanism, before anything is done on the token.
+ */
+TS_RESULT hsm_require(struct hsm_session *s, enum hsm_need need);
+
 /* HMAC-SHA256 inside the HSM (C_SignInit + C_Sign) into the empty 32-byte secret *out. */
 TS_RESULT hsm_hmac_sha256(struct hsm_session *s, CK_OBJECT_HANDLE h, const char *label, const uint8_t *msg,
 			  size_t len, struct ts_secret *out);

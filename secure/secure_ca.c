@@ -274,6 +274,7 @@ run(const struct ca_opts *o)
 	}
 	(void)snprintf(label, sizeof(label), "%s", t.object[0] ? t.object : (strcmp(o->role, "ext") == 0 ? "tapeseal-ext-ca" : "tapeseal-dice-ca"));
 	r = r.code ? r : hsm_session_open(&t, o->init, &tr, &s);
+	r = r.code || !o->init ? r : hsm_require(s, HSM_NEED_CA);
 	r = r.code ? r : (o->init ? init_in(s, o, label, &m, &cert) : show_in(s, label, &cert));
 	if (r.code != 0 && m.have_keys) {
 		/* Leave the token as it was: the half-made CA goes (the error already recorded wins). */

@@ -112,7 +112,8 @@ secure_derive_seeds(const struct hsm_target *t, const struct secure_policy *pol,
 	TS_GUARD(secure_check_target(t, pol));
 	secure_master_label(t, top_t, info->master_label, sizeof(info->master_label));
 	TS_GUARD(hsm_session_open(t, 0, tr, &s));
-	ts_result r = derive_in_session(s, pol, top_t, has_otp, has_lc, version, out, info);
+	ts_result r = hsm_require(s, HSM_NEED_HMAC);
+	r = r.code ? r : derive_in_session(s, pol, top_t, has_otp, has_lc, version, out, info);
 	if (r.code != 0) {
 		hsm_session_close(s);
 	} else {

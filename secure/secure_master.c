@@ -71,6 +71,9 @@ secure_master_create_run(const struct secure_opts *o)
 		r = hsm_session_open(&t, 1, &tr, &s);
 	}
 	if (r.code == 0) {
+		r = hsm_require(s, HSM_NEED_MASTER);
+	}
+	if (r.code == 0) {
 		r = create_in(s, &pol, label);
 	}
 	if (r.code == 0) {

@@ -206,6 +206,7 @@ flow(struct ft_host *h)
 	TS_GUARD(hsm_uri_parse(h->o->hsm, &h->t));
 	TS_GUARD(secure_check_target(&h->t, &pol));
 	TS_GUARD(hsm_session_open(&h->t, 0, &h->tr, &h->s));
+	TS_GUARD(hsm_require(h->s, HSM_NEED_ECDSA));
 	TS_GUARD(load_role(h, "dice_ca", &h->dice, 1));
 	TS_GUARD(load_role(h, "ext_ca", &h->ext, 0));
 	TS_GUARD(ts_prov_ext_load(h->reg->ext_dir, h->sku->host_libs, h->sku->nhost, h->o->sku, 1, &h->exts));

@@ -5,7 +5,8 @@
  * CKR_DEVICE_ERROR; TS_SHIM_COUNT_FILE receives the count at C_Finalize;
  * TS_SHIM_SIGN=zero|same makes C_Sign return 32 zero bytes or the same 32
  * bytes every time (to provoke the zero and equal seed refusals);
- * TS_SHIM_SIGN_COUNT_FILE receives the number of C_Sign calls at C_Finalize.
+ * TS_SHIM_SIGN_COUNT_FILE receives the number of C_Sign calls at C_Finalize;
+ * TS_SHIM_NO_MECH=0xNNNN hides one mechanism from C_GetMechanismInfo.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -55,6 +56,18 @@ FWD(C_GenerateKeyPair,
     (h, m, pt, pn, vt, vn, pk, vk))
 FWD(C_CreateObject, (CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o), (h, t, n, o))
 FWD(C_DestroyObject, (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o), (h, o))
+
+/* TS_SHIM_NO_MECH=0xNNNN: the module does not offer that mechanism (as a module without EC would). */
+static CK_RV
+shim_C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE m, CK_MECHANISM_INFO_PTR info)
+{
+	const char *no = getenv("TS_SHIM_NO_MECH");
+	CK_RV rv = count();
+	if (rv == CKR_OK && no != NULL && strtoul(no, NULL, 0) == m) {
+		return CKR_MECHANISM_INVALID;
+	}
+	return rv != CKR_OK ? rv : real.C_GetMechanismInfo(slot, m, info);
+}
 
 static unsigned long signs;
 
@@ -126,6 +139,7 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 	shim.C_GenerateKeyPair = shim_C_GenerateKeyPair;
 	shim.C_CreateObject = shim_C_CreateObject;
 	shim.C_DestroyObject = shim_C_DestroyObject;
+	shim.C_GetMechanismInfo = shim_C_GetMechanismInfo;
 	*list = &shim;
 	return CKR_OK;
 }

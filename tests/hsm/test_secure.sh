@@ -255,6 +255,18 @@ unset MODULE TS_SHIM_REAL
 # --- provisioning CAs: key pair and certificate inside the HSM
 new_token prov
 CA="$URI_BASE$(q)"
+# A module without ECDSA (as openCryptoki's soft token before 3.15) is refused up front, naming the
+# mechanism, with nothing made on the token; the same for a module without HMAC-SHA256.
+export TS_SHIM_REAL=$SOFTHSM
+NOEC="$URI_BASE?module-path=$SHIM&pin-source=file:$PIN"
+TS_SHIM_NO_MECH=0x1041 run_cmd 1 "$S" ca init --hsm "$NOEC" --role dice --subject "CN=x" &&
+	has "$err" "offers no CKM_ECDSA to sign certificates with the CA key; this module cannot do it" && one_line "$err"
+TS_SHIM_NO_MECH=0x1040 run_cmd 1 "$S" ca init --hsm "$NOEC" --role dice --subject "CN=x" && has "$err" "no CKM_EC_KEY_PAIR_GEN"
+run_cmd 1 "$S" ca show --hsm "$CA" --role dice && has "$err" "tapeseal-dice-ca"
+TS_SHIM_NO_MECH=0x251 run_cmd 1 "$S" master create --hsm "$NOEC" --top demo && has "$err" "offers no CKM_SHA256_HMAC"
+TS_SHIM_NO_MECH=0x350 run_cmd 1 "$S" master create --hsm "$NOEC" --top demo && has "$err" "no CKM_GENERIC_SECRET_KEY_GEN"
+run_cmd 1 "$S" master show --hsm "$CA" --top demo
+unset TS_SHIM_REAL
 run_cmd 0 "$S" ca init --hsm "$CA" --role dice --subject "CN=tapeseal test DICE CA,O=tapeseal,C=US" --out "$tmp/dice_ca.pem"
 has "$out" "CA tapeseal-dice-ca" && has "$out" "CKA_EXTRACTABLE        false" && has "$out" "CKA_NEVER_EXTRACTABLE  true"
 has "$out" "CKA_SENSITIVE          true" && has "$out" "CKA_MODIFIABLE         false"
