@@ -310,6 +310,24 @@ plan_simcfg(struct ts_tree_file *f, const char *otp_cmd)
 	return verify_simcfg(f, doc, otp_cmd);
 }
 
+/* The edited defs.bzl read back: its secret_cfgs dict (as the scanner finds it) now holds the entry. */
+static ts_result
+verify_defs(const struct ts_tree_file *f)
+{
+	TS_BUF(out);
+	size_t open, close;
+	int found = 0;
+	TS_GUARD(ts_tree_apply(f, &out));
+	const char *s = (const char *)out.data;
+	int ok = ts_tree_bzl_dict(f->path, s, out.len, &open, &close, &found).code == 0 && found &&
+		 memmem(s + open, close - open, "\"tapeout\"", 9) != NULL &&
+		 memmem(s + open, close - open, "\"testing\"", 9) != NULL;
+	ts_error_clear();
+	TS_ENSUREF(ok, TS_ERR_SCHEMA, "%s: the edit would not read back as intended (an unusual layout); switch this "
+		   "file by hand", f->path);
+	return TS_OK;
+}
+
 /* secret_cfgs gains "tapeout" on the line after "testing", in the file's own indentation. */
 static ts_result
 plan_defs(struct ts_tree_file *f, const char *top)
@@ -347,7 +365,8 @@ plan_defs(struct ts_tree_file *f, const char *top)
 	if (!comma) {
 		TS_GUARD(ts_tree_edit_add(f, vend, "", 0, ","));
 	}
-	return ts_tree_edit_add(f, le + 1, "", 0, ins);
+	TS_GUARD(ts_tree_edit_add(f, le + 1, "", 0, ins));
+	return verify_defs(f);
 }
 
 ts_result

@@ -126,6 +126,10 @@ test_tree_refuses_unusual_layouts(void)
 	fill(sim_text, "X = f(\n  secret_cfgs = {\n    \"testing\": \"//a\", \"other\": \"//b\",\n  },\n)\n");
 	CU_ASSERT_TS_ERR(ts_tree_plan(&t, NULL), TS_ERR_SCHEMA);
 	CU_ASSERT_MSG_HAS("defs.bzl:3: expected nothing but a comment after the \"testing\" entry");
+	/* Found by fuzz_tree: a stray quote ends the dict on the "testing" line; the edit is refused. */
+	fill(sim_text, "X = f(\n  secret_cfgs = {\n    \"x \"testing\": \"//a\", # c\" },\n)\n");
+	CU_ASSERT_TS_ERR(ts_tree_plan(&t, NULL), TS_ERR_SCHEMA);
+	CU_ASSERT_MSG_HAS("defs.bzl: the edit would not read back as intended");
 	fill(sim_text, defs_text);
 	CU_ASSERT_TS_ERR(ts_tree_plan(&t, "a\"b"), TS_ERR_USAGE);
 	/* No dvsim configuration: only Bazel, and no OTP command to set. */
