@@ -1,15 +1,13 @@
 #include "public/public_job.h"
 
-#include "common/base/ts_stage.h"
-
 #include <getopt.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "common/base/ts_file.h"
 #include "common/base/ts_hjson.h"
+#include "common/base/ts_stage.h"
 #include "common/topgen/ts_model.h"
 #include "public/public_cmds.h"
 #include "public/public_demo.h"
@@ -115,20 +113,6 @@ public_job_run(const struct public_opts *o, struct ts_outset *out, struct ts_buf
 }
 
 static void
-sha256_hex(const struct ts_buf *b, char hex[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-	hex[0] = '\0';
-	if (EVP_Digest(b->data ? b->data : (const uint8_t *)"", b->len, md, &n, EVP_sha256(), NULL) != 1) {
-		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
-}
-
-static void
 report_json(const char *cmd, const char *abs, const struct ts_outset *set, const enum ts_file_status *status)
 {
 	TS_AUTO(json_t, json_decref) root = json_object();
@@ -143,7 +127,7 @@ report_json(const char *cmd, const char *abs, const struct ts_outset *set, const
 	(void)json_object_set_new(root, "seed_mode", json_string("testing"));
 	for (size_t i = 0; i < set->n; i++) {
 		json_t *f = json_object();
-		sha256_hex(&set->f[i].data, hex);
+		ts_result_ignore(ts_sha256_hex(set->f[i].data.data, set->f[i].data.len, hex));
 		(void)snprintf(mode, sizeof(mode), "%04o", (unsigned)set->f[i].mode);
 		(void)json_object_set_new(f, "path", json_string(set->f[i].rel));
 		(void)json_object_set_new(f, "size", json_integer((json_int_t)set->f[i].data.len));

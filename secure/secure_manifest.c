@@ -5,21 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
+#include "common/base/ts_file.h"
 #include "common/base/ts_hex.h"
-
-static void
-sha256_hex(const uint8_t *p, size_t n, char hex[65])
-{
-	unsigned char md[32];
-	unsigned int len = 0;
-	hex[0] = '\0';
-	if (EVP_Digest(p != NULL ? p : (const uint8_t *)"", n, md, &len, EVP_sha256(), NULL) != 1) {
-		return;
-	}
-	ts_hex_encode(md, len, hex);
-}
 
 static json_t *
 master_json(const struct secure_hsm_info *h)
@@ -37,7 +24,7 @@ files_json(const struct ts_outset *set, json_t *files)
 	char hex[65];
 	char mode[8];
 	for (size_t i = 0; i < set->n; i++) {
-		sha256_hex(set->f[i].data.data, set->f[i].data.len, hex);
+		ts_result_ignore(ts_sha256_hex(set->f[i].data.data, set->f[i].data.len, hex));
 		(void)snprintf(mode, sizeof(mode), "%04o", (unsigned)set->f[i].mode);
 		json_t *f = json_pack("{s:s,s:s,s:I,s:s}", "path", set->f[i].rel, "sha256", hex, "size",
 				      (json_int_t)set->f[i].data.len, "mode", mode);
@@ -141,7 +128,7 @@ secure_transcript_check(const struct ts_buf *text, const char *name, char last[6
 		const char *p = json_string_value(json_object_get(o, "prev"));
 		TS_ENSUREF(p != NULL && strcmp(p, prev) == 0, TS_ERR_DIFFERS, "%s: hash chain broken at byte %zu", name,
 			   start);
-		sha256_hex(text->data + start, i - start, prev);
+		ts_result_ignore(ts_sha256_hex(text->data + start, i - start, prev));
 		start = i + 1;
 	}
 	TS_ENSUREF(start == text->len && start > 0, TS_ERR_DIFFERS, "%s: empty or truncated", name);

@@ -297,7 +297,7 @@ undo_file(struct ts_tree_file *f, const json_t *rec, const char *recpath, int fo
 	}
 	TS_ENSUREF(f->present, TS_ERR_IO, "%s: missing, and the switch edited it; restore it from version control",
 		   f->path);
-	TS_GUARD(ts_tree_sha256(f->text.data, f->text.len, cur));
+	TS_GUARD(ts_sha256_hex(f->text.data, f->text.len, cur));
 	if (strcmp(cur, before) == 0) {
 		ts_tree_edits_free(f); /* put back already (an interrupted switch back) */
 		return TS_OK;
@@ -307,7 +307,7 @@ undo_file(struct ts_tree_file *f, const json_t *rec, const char *recpath, int fo
 		   "%s: changed since the switch (its SHA-256 is not the record's); give --force to undo only the "
 		   "switch's edits and keep the other changes", f->path);
 	TS_GUARD(ts_tree_undo(f, &f->text, exact, out));
-	TS_GUARD(ts_tree_sha256(out->data, out->len, got));
+	TS_GUARD(ts_sha256_hex(out->data, out->len, got));
 	TS_ENSUREF(!exact || strcmp(got, before) == 0, TS_ERR_INTERNAL, "%s: the undone text is not the original",
 		   f->path);
 	return TS_OK;

@@ -188,13 +188,13 @@ ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t len, mode
 	return r;
 }
 
-static ts_result
-sha256_hex(const struct ts_buf *b, char hex[65])
+ts_result
+ts_sha256_hex(const void *p, size_t n, char hex[65])
 {
 	unsigned char md[32];
-	unsigned int n = 0;
-	TS_ENSURE(EVP_Digest(b->data ? b->data : (const uint8_t *)"", b->len, md, &n, EVP_sha256(), NULL) == 1,
-		  TS_ERR_CRYPTO);
+	unsigned int len = 0;
+	hex[0] = '\0';
+	TS_ENSURE(EVP_Digest(p != NULL ? p : "", n, md, &len, EVP_sha256(), NULL) == 1, TS_ERR_CRYPTO);
 	ts_hex_encode(md, sizeof(md), hex);
 	return TS_OK;
 }
@@ -204,7 +204,7 @@ ts_file_sha256_fd(int fd, const char *path, char hex[65])
 {
 	TS_BUF(b);
 	TS_GUARD(read_fd(fd, path, 256u * 1024u * 1024u, &b));
-	return sha256_hex(&b, hex);
+	return ts_sha256_hex(b.data, b.len, hex);
 }
 
 ts_result
@@ -212,5 +212,5 @@ ts_file_sha256(const char *path, char hex[65])
 {
 	TS_BUF(b);
 	TS_GUARD(ts_file_read(path, 256u * 1024u * 1024u, &b));
-	return sha256_hex(&b, hex);
+	return ts_sha256_hex(b.data, b.len, hex);
 }

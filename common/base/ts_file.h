@@ -36,6 +36,9 @@ TS_RESULT ts_file_write_new_nosync_dir(const char *path, const void *buf, size_t
  */
 TS_RESULT ts_file_write_tmp(const char *path, const void *buf, size_t len, mode_t mode, struct ts_buf *tmp);
 
+/* The lowercase hex SHA-256 of n bytes at p (hex is "" when libcrypto fails: TS_ERR_CRYPTO). */
+TS_RESULT ts_sha256_hex(const void *p, size_t n, char hex[65]);
+
 /* The lowercase hex SHA-256 of the regular file at path (no symlinks, at most 256 MiB). */
 TS_RESULT ts_file_sha256(const char *path, char hex[65]);
 

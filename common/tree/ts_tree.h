@@ -107,9 +107,6 @@ TS_RESULT ts_tree_record_build(const struct ts_tree *t, const struct ts_buf *aft
 TS_RESULT ts_tree_record_file(const json_t *rec, const char *name, struct ts_tree_file *f, char before[65],
 			      char after[65], int *found);
 
-/* Hex SHA-256 of len bytes. */
-TS_RESULT ts_tree_sha256(const void *p, size_t len, char hex[65]);
-
 /* Selector values. */
 enum ts_tree_mode { TS_TREE_NA = -1, TS_TREE_TESTING = 0, TS_TREE_TAPEOUT = 1, TS_TREE_OTHER = 2 };
 

@@ -207,27 +207,6 @@ plan_otp_cmd(struct ts_tree_file *f, const struct ts_hjson_doc *doc, const char 
 	return ts_tree_edit_add(f, off, s + off, end - off, val);
 }
 
-/* An override of a key the switch sets would replace the switch's value (dvsim applies overrides last). */
-static ts_result
-check_overrides(const struct ts_tree_file *f, const struct ts_hjson_doc *doc)
-{
-	json_t *ov = json_object_get(ts_hjson_root(doc), "overrides");
-	for (size_t i = 0; json_is_array(ov) && i < json_array_size(ov); i++) {
-		const char *name = ts_hjson_string(json_object_get(json_array_get(ov, i), "name"));
-		for (size_t k = 0; name != NULL && k < sizeof(switched_keys) / sizeof(switched_keys[0]); k++) {
-			if (strcmp(name, switched_keys[k]) == 0) {
-				size_t off = ts_tree_value_off(doc, json_array_get(ov, i), (const char *)f->text.data,
-							       f->text.len);
-				TS_BAILF(TS_ERR_SCHEMA,
-					 "%s:%d: an override sets '%s', which would replace the switch's value; "
-					 "remove the override or switch this file by hand",
-					 f->path, ts_tree_line_no((const char *)f->text.data, off), name);
-			}
-		}
-	}
-	return TS_OK;
-}
-
 static int
 is_switched_key(const char *k)
 {
@@ -237,6 +216,24 @@ is_switched_key(const char *k)
 		}
 	}
 	return 0;
+}
+
+/* An override of a key the switch sets would replace the switch's value (dvsim applies overrides last). */
+static ts_result
+check_overrides(const struct ts_tree_file *f, const struct ts_hjson_doc *doc)
+{
+	json_t *ov = json_object_get(ts_hjson_root(doc), "overrides");
+	for (size_t i = 0; json_is_array(ov) && i < json_array_size(ov); i++) {
+		const char *name = ts_hjson_string(json_object_get(json_array_get(ov, i), "name"));
+		if (name != NULL && is_switched_key(name)) {
+			size_t off = ts_tree_value_off(doc, json_array_get(ov, i), (const char *)f->text.data, f->text.len);
+			TS_BAILF(TS_ERR_SCHEMA,
+				 "%s:%d: an override sets '%s', which would replace the switch's value; "
+				 "remove the override or switch this file by hand",
+				 f->path, ts_tree_line_no((const char *)f->text.data, off), name);
+		}
+	}
+	return TS_OK;
 }
 
 /* b[key] is a's list (or nothing) with item appended. */

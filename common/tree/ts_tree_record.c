@@ -4,28 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-
-#include "common/base/ts_hex.h"
+#include "common/base/ts_file.h"
 #include "common/tree/ts_tree_int.h"
-
-ts_result
-ts_tree_sha256(const void *p, size_t len, char hex[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-	TS_GUARD_OSSL(EVP_Digest(p != NULL ? p : "", len, md, &n, EVP_sha256(), NULL));
-	ts_hex_encode(md, sizeof(md), hex);
-	return TS_OK;
-}
 
 static ts_result
 file_json(const struct ts_tree_file *f, const struct ts_buf *after, json_t *files)
 {
 	char before_hex[65], after_hex[65];
-	TS_GUARD(ts_tree_sha256(f->text.data, f->text.len, before_hex));
-	TS_GUARD(ts_tree_sha256(after->data, after->len, after_hex));
+	TS_GUARD(ts_sha256_hex(f->text.data, f->text.len, before_hex));
+	TS_GUARD(ts_sha256_hex(after->data, after->len, after_hex));
 	json_t *edits = json_array();
 	json_t *o = json_pack("{s:s,s:s,s:s,s:o*}", "path", f->rel, "sha256_before", before_hex, "sha256_after",
 			      after_hex, "edits", edits);
